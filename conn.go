@@ -2,7 +2,45 @@ package websocket
 
 import (
 	"bufio"
+	"io"
 	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wsup/websocket/frame"
+	"github.com/wsup/websocket/internal/utf8x"
+)
+
+// Message types, as in RFC 6455 section 11.8. The values are the frame
+// opcodes, so they match gorilla/websocket's constants.
+const (
+	// TextMessage denotes a text data message. The payload is UTF-8 text;
+	// received text is validated and a message with invalid UTF-8 closes the
+	// connection with status 1007.
+	TextMessage = 1
+	// BinaryMessage denotes a binary data message.
+	BinaryMessage = 2
+	// CloseMessage denotes a close control message. The optional payload is
+	// a status code and a reason; build it with FormatCloseMessage.
+	CloseMessage = 8
+	// PingMessage denotes a ping control message (payload at most 125 bytes).
+	PingMessage = 9
+	// PongMessage denotes a pong control message (payload at most 125 bytes).
+	PongMessage = 10
+)
+
+const (
+	// DefaultReadLimit is the largest message, in bytes, that a new Conn
+	// accepts. SetReadLimit changes it.
+	DefaultReadLimit = 32 << 20
+
+	defaultReadBufferSize  = 4096
+	defaultWriteBufferSize = 4096
+
+	// closeTimeout bounds how long Close and protocol-error closes wait for
+	// the peer while finishing the closing handshake.
+	closeTimeout = 5 * time.Second
 )
 
 // connConfig carries what the handshake negotiated into a new Conn.
@@ -29,14 +67,172 @@ type BufferPool interface {
 	Put(any)
 }
 
-// Conn is a WebSocket connection.
+// Conn is a WebSocket connection, returned by Upgrader.Upgrade.
+//
+// Concurrency: all write methods (WriteMessage, WriteControl, NextWriter,
+// WriteJSON, and Close) may be called from any number of goroutines at
+// once; each data message is written whole, never interleaved with another,
+// and control frames may go out between the fragments of a long message.
+// Reads (NextReader, ReadMessage, ReadJSON and the io.Reader NextReader
+// returns) must come from one goroutine at a time. The Set… methods may be
+// called at any time.
 type Conn struct {
-	conn net.Conn
+	conn        net.Conn
+	isServer    bool
+	subprotocol string
+
+	// Read side. readMu is held by the goroutine that reads frames; the
+	// fields below it are owned by that goroutine.
+	readMu         sync.Mutex
+	br             *bufio.Reader
+	readLimit      int64
+	readErr        error // sticky: once set, every read returns it
+	readRemaining  int64 // payload bytes left in the current frame
+	readFinal      bool  // the current frame is the last of its message
+	readKey        [4]byte
+	readKeyPos     int
+	readMasked     bool
+	readInMessage  bool  // a data message has started and not ended
+	readText       bool  // the message in progress is text
+	readLength     int64 // payload bytes of the message in progress so far
+	readSeq        uint64
+	readUTF8       utf8x.Validator
+	readReader     messageReader
+	readCtrl       [125]byte
+	handlePing     func(appData string) error
+	handlePong     func(appData string) error
+	handleClose    func(code int, text string) error
+	closeReceived  chan struct{} // closed when the reader ends (close frame or error)
+	closeRecvOnce  sync.Once
+
+	// Write side. msgMu is held for a whole data message; frameMu (a
+	// one-slot semaphore, so waits can time out) is held while one frame
+	// is written to conn.
+	msgMu           sync.Mutex
+	frameMu         chan struct{}
+	writeErr        error // guarded by frameMu; sticky
+	closeSent       bool  // guarded by frameMu
+	writeDeadlineNs atomic.Int64
+	appliedWriteNs  int64 // guarded by frameMu: deadline last set on conn
+	writeBufSize    int
+	ctrlBuf         [frame.MaxHeaderSize + frame.MaxControlPayload]byte // guarded by frameMu
+	bufs            net.Buffers                                         // guarded by frameMu
+	writePool       BufferPool
+	compressEnabled bool // guarded by msgMu
+	compressLevel   int  // guarded by msgMu
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
-// newConn returns a Conn over nc configured by cfg. STUB: replaced by the real
-// implementation in progress.
+// newConn returns a Conn over nc configured by cfg.
 func newConn(nc net.Conn, cfg connConfig) *Conn {
-	_ = cfg
-	return &Conn{conn: nc}
+	c := &Conn{
+		conn:          nc,
+		isServer:      cfg.isServer,
+		subprotocol:   cfg.subprotocol,
+		readLimit:     DefaultReadLimit,
+		frameMu:       make(chan struct{}, 1),
+		closeReceived: make(chan struct{}),
+		writeBufSize:  cfg.writeBufferSize,
+		writePool:     cfg.writeBufferPool,
+		compressLevel: defaultCompressionLevel,
+	}
+	if c.writeBufSize <= 0 {
+		c.writeBufSize = defaultWriteBufferSize
+	}
+	c.br = newReadBuffer(nc, cfg.br, cfg.readBufferSize)
+	c.SetPingHandler(nil)
+	c.SetPongHandler(nil)
+	c.SetCloseHandler(nil)
+	return c
+}
+
+// newReadBuffer returns the buffered reader a Conn reads frames from. It
+// keeps any bytes that br already holds: a client may send its first frames
+// in the same packet as the handshake.
+func newReadBuffer(nc net.Conn, br *bufio.Reader, size int) *bufio.Reader {
+	if size <= 0 {
+		size = defaultReadBufferSize
+	}
+	switch {
+	case br == nil:
+		return bufio.NewReaderSize(nc, size)
+	case br.Size() == size:
+		return br
+	case br.Buffered() == 0:
+		return bufio.NewReaderSize(nc, size)
+	}
+	pending, _ := br.Peek(br.Buffered())
+	held := append([]byte(nil), pending...)
+	return bufio.NewReaderSize(io.MultiReader(&byteReader{b: held}, nc), size)
+}
+
+// byteReader reads from a byte slice; it exists so the slice can be
+// released once read (bytes.Reader would keep it).
+type byteReader struct{ b []byte }
+
+func (r *byteReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		r.b = nil
+		return 0, io.EOF
+	}
+	n := copy(p, r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
+
+// Subprotocol returns the subprotocol negotiated in the handshake, or ""
+// when none was. It is safe for concurrent use.
+func (c *Conn) Subprotocol() string { return c.subprotocol }
+
+// LocalAddr returns the local network address. It is safe for concurrent use.
+func (c *Conn) LocalAddr() net.Addr { return c.conn.LocalAddr() }
+
+// RemoteAddr returns the remote network address. It is safe for concurrent
+// use.
+func (c *Conn) RemoteAddr() net.Addr { return c.conn.RemoteAddr() }
+
+// NetConn returns the underlying network connection. Reading from or
+// writing to it directly corrupts the WebSocket stream; it is meant for
+// inspection (addresses, TLS state) and socket options.
+func (c *Conn) NetConn() net.Conn { return c.conn }
+
+// SetReadDeadline sets the deadline for future and pending reads. A read
+// that times out leaves the connection broken: every later read returns the
+// same error. A zero t means no deadline. It is safe for concurrent use.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	return c.conn.SetReadDeadline(t)
+}
+
+// SetWriteDeadline sets the deadline for future writes of data frames. A
+// write that times out leaves the connection broken: every later write
+// returns the same error. A zero t means no deadline. It is safe for
+// concurrent use.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.writeDeadlineNs.Store(timeToNs(t))
+	return nil
+}
+
+// SetReadLimit sets the largest message, in bytes, that the peer may send.
+// A message over the limit makes the read fail with ErrReadLimit and closes
+// the connection with status 1009 (message too big). A limit <= 0 removes
+// the limit. The default is DefaultReadLimit. Call it from the reading
+// goroutine or before reading starts.
+func (c *Conn) SetReadLimit(limit int64) {
+	c.readLimit = limit
+}
+
+func timeToNs(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func nsToTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
 }

@@ -1,0 +1,322 @@
+package websocket
+
+import (
+	"crypto/rand"
+	"errors"
+	"io"
+	"math/bits"
+	"sync"
+	"time"
+
+	"github.com/wsup/websocket/frame"
+)
+
+// errWriterClosed is returned by a message writer used after Close.
+var errWriterClosed = errors.New("websocket: write to a closed message writer")
+
+// WriteMessage writes one whole message. Data messages (TextMessage,
+// BinaryMessage) go out as a single frame; control types are sent as by
+// WriteControl with no deadline but the one SetWriteDeadline set. It returns
+// ErrBadMessageType for any other type, ErrCloseSent after a close frame was
+// sent, and the network error after a failed write (the connection is then
+// broken for writing). It is safe for concurrent use: concurrent messages are
+// written one after the other, never interleaved.
+func (c *Conn) WriteMessage(messageType int, data []byte) error {
+	switch messageType {
+	case TextMessage, BinaryMessage:
+	case CloseMessage, PingMessage, PongMessage:
+		return c.WriteControl(messageType, data, time.Time{})
+	default:
+		return ErrBadMessageType
+	}
+	c.msgMu.Lock()
+	defer c.msgMu.Unlock()
+	return c.writeFrame(frame.Opcode(messageType), true, data)
+}
+
+// WriteControl writes a control message (CloseMessage, PingMessage or
+// PongMessage) with a payload of at most 125 bytes. It waits for the frame
+// in progress, if any, to go out, but no longer than deadline (a zero
+// deadline waits as long as SetWriteDeadline allows); a control frame may
+// go out between the fragments of a message written with NextWriter.
+// After a CloseMessage is sent, every later write returns ErrCloseSent.
+// It returns ErrBadMessageType or ErrControlTooLong for bad arguments, and a
+// net.Error whose Timeout is true when the deadline passes. It is safe for
+// concurrent use.
+func (c *Conn) WriteControl(messageType int, data []byte, deadline time.Time) error {
+	switch messageType {
+	case CloseMessage, PingMessage, PongMessage:
+	default:
+		return ErrBadMessageType
+	}
+	if len(data) > frame.MaxControlPayload {
+		return ErrControlTooLong
+	}
+	if err := c.acquireFrame(deadline); err != nil {
+		return err
+	}
+	defer c.releaseFrame()
+	if c.closeSent {
+		return ErrCloseSent
+	}
+	h := frame.Header{Fin: true, Opcode: frame.Opcode(messageType), Length: int64(len(data))}
+	c.maskHeader(&h)
+	b, _ := frame.AppendHeader(c.ctrlBuf[:0], h)
+	start := len(b)
+	b = append(b, data...)
+	if h.Masked {
+		frame.Mask(h.Key, 0, b[start:])
+	}
+	dl := timeToNs(deadline)
+	if dl == 0 {
+		dl = c.writeDeadlineNs.Load()
+	}
+	if err := c.writeLocked(dl, b, nil); err != nil {
+		return err
+	}
+	if messageType == CloseMessage {
+		c.closeSent = true
+	}
+	return nil
+}
+
+// NextWriter returns a writer for a new data message of the given type
+// (TextMessage or BinaryMessage). The message goes out in fragments as the
+// write buffer fills; Close sends the final fragment and must be called.
+// Until then other data writes wait (control frames do not). It returns
+// ErrBadMessageType for another type. It is safe for concurrent use; the
+// returned writer is for one goroutine.
+func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
+	if messageType != TextMessage && messageType != BinaryMessage {
+		return nil, ErrBadMessageType
+	}
+	c.msgMu.Lock()
+	w := &messageWriter{c: c, opcode: frame.Opcode(messageType)}
+	w.buf = c.getWriteBuf()
+	w.n = frame.MaxHeaderSize
+	return w, nil
+}
+
+// messageWriter streams one data message as fragments.
+type messageWriter struct {
+	c      *Conn
+	opcode frame.Opcode // of the next frame: the message's, then continuation
+	buf    *[]byte      // pooled; the first MaxHeaderSize bytes are kept for a header
+	n      int          // bytes used in *buf, header space included
+	err    error
+}
+
+// Write buffers p, sending full buffers as fragments.
+func (w *messageWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	total := len(p)
+	buf := *w.buf
+	for len(p) > 0 {
+		if w.n == frame.MaxHeaderSize && len(p) >= len(buf)-frame.MaxHeaderSize && w.c.isServer {
+			// A large write into an empty buffer goes out as its own
+			// fragment without a copy.
+			if err := w.flush(false, p); err != nil {
+				return 0, err
+			}
+			return total, nil
+		}
+		k := copy(buf[w.n:], p)
+		w.n += k
+		p = p[k:]
+		if w.n == len(buf) && len(p) > 0 {
+			if err := w.flush(false, nil); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return total, nil
+}
+
+// flush sends the buffered bytes followed by extra as one frame.
+func (w *messageWriter) flush(final bool, extra []byte) error {
+	err := w.c.writeFrameBuf(w.opcode, final, *w.buf, w.n, extra)
+	w.opcode = frame.OpContinuation
+	w.n = frame.MaxHeaderSize
+	if err != nil {
+		w.err = err
+	}
+	return err
+}
+
+// Close sends the last fragment and releases the connection for the next
+// message. It returns the write error, if any; a second Close returns
+// errWriterClosed.
+func (w *messageWriter) Close() error {
+	if w.buf == nil {
+		return errWriterClosed
+	}
+	err := w.err
+	if err == nil {
+		err = w.flush(true, nil)
+	}
+	w.c.putWriteBuf(w.buf)
+	w.buf = nil
+	w.err = errWriterClosed
+	w.c.msgMu.Unlock()
+	return err
+}
+
+// writeFrame writes one data frame with payload data. The caller holds
+// msgMu.
+func (c *Conn) writeFrame(op frame.Opcode, final bool, data []byte) error {
+	if c.isServer && len(data) > c.writeBufSize {
+		// Large unmasked payloads go out without a copy.
+		return c.writeFrameBuf(op, final, nil, 0, data)
+	}
+	bp := c.getWriteBuf()
+	buf := *bp
+	n := frame.MaxHeaderSize + copy(buf[frame.MaxHeaderSize:], data)
+	err := c.writeFrameBuf(op, final, buf, n, data[n-frame.MaxHeaderSize:])
+	c.putWriteBuf(bp)
+	return err
+}
+
+// writeFrameBuf writes one frame whose payload is buf[MaxHeaderSize:n]
+// followed by extra. The first MaxHeaderSize bytes of buf are free for the
+// header, so header and buffered payload go out in one write. Client frames
+// are masked in place in buf, which then serves as scratch space to mask
+// extra; extra itself is never modified. buf may be nil when there is no
+// buffered payload.
+func (c *Conn) writeFrameBuf(op frame.Opcode, final bool, buf []byte, n int, extra []byte) error {
+	if err := c.acquireFrame(time.Time{}); err != nil {
+		return err
+	}
+	defer c.releaseFrame()
+	if c.closeSent {
+		return ErrCloseSent
+	}
+	if buf == nil {
+		buf, n = c.ctrlBuf[:], frame.MaxHeaderSize
+	}
+	h := frame.Header{Fin: final, Opcode: op, Length: int64(n - frame.MaxHeaderSize + len(extra))}
+	c.maskHeader(&h)
+	start := frame.MaxHeaderSize - h.Size()
+	if _, err := frame.AppendHeader(buf[start:start], h); err != nil {
+		return err
+	}
+	deadline := c.writeDeadlineNs.Load()
+	if !h.Masked {
+		return c.writeLocked(deadline, buf[start:n], extra)
+	}
+	pos := frame.Mask(h.Key, 0, buf[frame.MaxHeaderSize:n])
+	if err := c.writeLocked(deadline, buf[start:n], nil); err != nil {
+		return err
+	}
+	scratch := buf[frame.MaxHeaderSize:]
+	for len(extra) > 0 {
+		k := copy(scratch, extra)
+		pos = frame.Mask(h.Key, pos, scratch[:k])
+		if err := c.writeLocked(deadline, scratch[:k], nil); err != nil {
+			return err
+		}
+		extra = extra[k:]
+	}
+	return nil
+}
+
+// maskHeader sets a fresh random masking key on client frames (RFC 6455
+// section 5.3 requires keys the peer cannot predict).
+func (c *Conn) maskHeader(h *frame.Header) {
+	if c.isServer {
+		return
+	}
+	h.Masked = true
+	_, _ = rand.Read(h.Key[:])
+}
+
+// acquireFrame takes the frame lock, waiting no later than deadline (a
+// zero deadline waits as long as it takes).
+func (c *Conn) acquireFrame(deadline time.Time) error {
+	select {
+	case c.frameMu <- struct{}{}:
+		return nil
+	default:
+	}
+	if deadline.IsZero() {
+		c.frameMu <- struct{}{}
+		return nil
+	}
+	d := time.Until(deadline)
+	if d <= 0 {
+		return errWriteTimeout
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case c.frameMu <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errWriteTimeout
+	}
+}
+
+func (c *Conn) releaseFrame() { <-c.frameMu }
+
+// writeLocked writes b and then extra to the network connection under the
+// given write deadline. A failed write is sticky: the stream may hold part
+// of a frame, so nothing more can be written. The caller holds the frame
+// lock.
+func (c *Conn) writeLocked(deadlineNs int64, b, extra []byte) error {
+	if c.writeErr != nil {
+		return c.writeErr
+	}
+	if deadlineNs != c.appliedWriteNs {
+		if err := c.conn.SetWriteDeadline(nsToTime(deadlineNs)); err != nil {
+			c.writeErr = err
+			return err
+		}
+		c.appliedWriteNs = deadlineNs
+	}
+	var err error
+	if len(extra) == 0 {
+		_, err = c.conn.Write(b)
+	} else {
+		c.bufs = append(c.bufs[:0], b, extra)
+		_, err = c.bufs.WriteTo(c.conn)
+		c.bufs = c.bufs[:0]
+	}
+	if err != nil {
+		c.writeErr = err
+	}
+	return err
+}
+
+// writeBufPools holds pooled write buffers by size class: pool i holds
+// buffers of 1<<i bytes, so every buffer in a pool has the same size.
+var writeBufPools [32]sync.Pool
+
+// getWriteBuf returns a buffer with room for a frame header and
+// writeBufSize payload bytes.
+func (c *Conn) getWriteBuf() *[]byte {
+	need := frame.MaxHeaderSize + c.writeBufSize
+	if c.writePool != nil {
+		if bp, ok := c.writePool.Get().(*[]byte); ok && len(*bp) >= need {
+			return bp
+		}
+		b := make([]byte, need)
+		return &b
+	}
+	class := bits.Len(uint(need - 1))
+	if bp, ok := writeBufPools[class].Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, 1<<class)
+	return &b
+}
+
+// putWriteBuf returns a buffer from getWriteBuf to its pool.
+func (c *Conn) putWriteBuf(bp *[]byte) {
+	if c.writePool != nil {
+		c.writePool.Put(bp)
+		return
+	}
+	writeBufPools[bits.Len(uint(len(*bp)-1))].Put(bp)
+}
+
