@@ -202,3 +202,5 @@ func waitErr(t testing.TB, done <-chan error) error {
 		return nil
 	}
 }
+
+func newTestBufReader(nc net.Conn) *bufio.Reader { return bufio.NewReaderSize(nc, 4096) }

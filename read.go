@@ -35,24 +35,32 @@ var errStaleReader = errors.New("websocket: read from a stale message reader")
 func (c *Conn) NextReader() (messageType int, r io.Reader, err error) {
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
+	messageType, err = c.nextMessageLocked()
+	if err != nil {
+		return 0, nil, err
+	}
+	return messageType, &messageReader{c: c, seq: c.readSeq}, nil
+}
+
+// nextMessageLocked skips the rest of the previous message and reads up to
+// the first frame of the next data message.
+func (c *Conn) nextMessageLocked() (messageType int, err error) {
 	if c.readErr != nil {
-		return 0, nil, c.readErr
+		return 0, c.readErr
 	}
 	c.readSeq++
-	// Skip what is left of the previous message.
 	for c.readInMessage {
 		if err := c.discardMessageLocked(); err != nil {
-			return 0, nil, err
+			return 0, err
 		}
 	}
 	for {
 		h, err := c.nextFrameLocked()
 		if err != nil {
-			return 0, nil, err
+			return 0, err
 		}
 		if h.Opcode == frame.OpText || h.Opcode == frame.OpBinary {
-			c.readReader = messageReader{c: c, seq: c.readSeq}
-			return int(h.Opcode), &c.readReader, nil
+			return int(h.Opcode), nil
 		}
 	}
 }
@@ -61,24 +69,24 @@ func (c *Conn) NextReader() (messageType int, r io.Reader, err error) {
 // slice holding its payload. Errors are as for NextReader; it must not be
 // called concurrently with another read.
 func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
-	messageType, r, err := c.NextReader()
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	messageType, err = c.nextMessageLocked()
 	if err != nil {
 		return 0, nil, err
 	}
-	c.readMu.Lock()
 	size := 512
 	if c.readFinal && c.readRemaining <= maxPreallocate {
 		// A single-frame message: its size is known. Larger ones grow as
 		// their bytes arrive, so a header alone cannot make us allocate.
 		size = int(c.readRemaining)
 	}
-	c.readMu.Unlock()
 	p = make([]byte, 0, size)
 	for {
 		if len(p) == cap(p) {
 			p = append(p, 0)[:len(p)]
 		}
-		n, err := r.Read(p[len(p):cap(p)])
+		n, err := c.readLocked(p[len(p):cap(p)])
 		p = p[:len(p)+n]
 		if err == io.EOF {
 			return messageType, p, nil
@@ -103,6 +111,12 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if r.seq != c.readSeq {
 		return 0, errStaleReader
 	}
+	return c.readLocked(p)
+}
+
+// readLocked reads payload bytes of the message in progress; io.EOF at its
+// end.
+func (c *Conn) readLocked(p []byte) (int, error) {
 	if c.readErr != nil {
 		return 0, c.readErr
 	}
