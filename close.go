@@ -28,6 +28,7 @@ func (c *Conn) closeHandshake() error {
 		c.awaitPeerClose(deadline)
 	}
 	err = c.conn.Close()
+	c.releaseCompression()
 	if errors.Is(err, net.ErrClosed) {
 		// The read side closed it when the peer's close frame arrived.
 		err = nil

@@ -3,11 +3,165 @@ package websocket
 import (
 	"compress/flate"
 	"errors"
+	"fmt"
+	"io"
+
+	"github.com/wsup/websocket/frame"
+	"github.com/wsup/websocket/internal/deflate"
 )
 
-// defaultCompressionLevel is the flate level used for compressed messages
-// unless SetCompressionLevel says otherwise.
-const defaultCompressionLevel = flate.BestSpeed
+const (
+	// defaultCompressionLevel is the flate level used for compressed
+	// messages unless configured otherwise.
+	defaultCompressionLevel = flate.BestSpeed
+	// defaultCompressionThreshold is the size under which WriteMessage
+	// sends a message uncompressed: deflate gains little on small payloads
+	// and costs CPU.
+	defaultCompressionThreshold = 512
+)
+
+// compressParams is what the handshake negotiated for permessage-deflate,
+// plus the local settings.
+type compressParams struct {
+	params    deflate.Params
+	level     int
+	threshold int // messages shorter than this are sent uncompressed
+}
+
+// writeWindow returns this side's compression window and context takeover.
+func (c *Conn) writeWindow() (bits int, takeover bool) {
+	p := c.compress.params
+	if c.isServer {
+		return p.ServerMaxWindowBits, !p.ServerNoContextTakeover
+	}
+	return p.ClientMaxWindowBits, !p.ClientNoContextTakeover
+}
+
+// readWindow returns the peer's compression window and context takeover.
+func (c *Conn) readWindow() (bits int, takeover bool) {
+	p := c.compress.params
+	if c.isServer {
+		return p.ClientMaxWindowBits, !p.ClientNoContextTakeover
+	}
+	return p.ServerMaxWindowBits, !p.ServerNoContextTakeover
+}
+
+// compressorLocked returns the compressor for the next message, or nil
+// when compression is off. The caller holds msgMu.
+func (c *Conn) compressorLocked() *deflate.Compressor {
+	if c.compress == nil || !c.compressEnabled {
+		return nil
+	}
+	if c.writeComp == nil {
+		bits, takeover := c.writeWindow()
+		c.writeComp = deflate.NewCompressor(c.compressLevel, bits, takeover)
+	}
+	return c.writeComp
+}
+
+// writeCompressedLocked writes data as one compressed frame. The caller
+// holds msgMu.
+func (c *Conn) writeCompressedLocked(comp *deflate.Compressor, op frame.Opcode, data []byte) error {
+	bp := c.getWriteBuf()
+	out, err := comp.Compress((*bp)[:frame.MaxHeaderSize], data)
+	if err != nil {
+		c.putWriteBuf(bp)
+		return err
+	}
+	err = c.writeFrameBuf(op, true, true, out, len(out), nil)
+	// out is either *bp grown in place or a new array; bp is free either way.
+	c.putWriteBuf(bp)
+	return err
+}
+
+// frameSource reads the unmasked payload of the compressed message in
+// progress, across its fragments, for the decompressor. It runs with
+// readMu held by the reader that called into the decompressor.
+type frameSource struct{ c *Conn }
+
+func (s *frameSource) Read(p []byte) (int, error) {
+	c := s.c
+	for c.readRemaining == 0 {
+		if c.readFinal {
+			return 0, io.EOF
+		}
+		if _, err := c.nextFrameLocked(); err != nil {
+			return 0, err
+		}
+	}
+	return c.readPayloadLocked(p)
+}
+
+// startInflateLocked prepares the decompressor for a new compressed
+// message.
+func (c *Conn) startInflateLocked() {
+	if c.readDecomp == nil {
+		bits, takeover := c.readWindow()
+		c.readDecomp = deflate.NewDecompressor(takeover, bits)
+	}
+	c.readDecomp.Reset(&c.readSrc)
+}
+
+// readInflateLocked reads inflated bytes of the compressed message in
+// progress, enforcing the read limit on the inflated size.
+func (c *Conn) readInflateLocked(p []byte) (int, error) {
+	if c.readLimit > 0 {
+		// Never inflate more than one byte past the limit.
+		if left := c.readLimit - c.readLength + 1; int64(len(p)) > left {
+			p = p[:left]
+		}
+	}
+	n, err := c.readDecomp.Read(p)
+	if c.readErr != nil {
+		// The frame source failed the connection (protocol error, EOF).
+		return 0, c.readErr
+	}
+	c.readLength += int64(n)
+	if c.readLimit > 0 && c.readLength > c.readLimit {
+		return 0, c.failLocked(CloseMessageTooBig, ErrReadLimit)
+	}
+	if n > 0 && c.readText && !c.readUTF8.Write(p[:n]) {
+		return 0, c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in text message", ErrInvalidUTF8))
+	}
+	switch {
+	case err == io.EOF:
+		c.readInMessage = false
+		if c.readText && !c.readUTF8.Complete() {
+			return n, c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in text message", ErrInvalidUTF8))
+		}
+		if n > 0 {
+			return n, nil
+		}
+		return 0, io.EOF
+	case errors.Is(err, deflate.ErrCorrupt) || errors.Is(err, deflate.ErrContextLost):
+		return n, c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w: %v", ErrCompression, err))
+	case err != nil:
+		return n, c.setReadErrLocked(err)
+	}
+	return n, nil
+}
+
+// releaseCompression returns pooled compression state; called once the
+// connection is closed.
+func (c *Conn) releaseCompression() {
+	if c.compress == nil {
+		return
+	}
+	// A writer or reader still inside the (de)compressor owns it; then the
+	// garbage collector takes it instead of the pool.
+	if c.msgMu.TryLock() {
+		if c.writeComp != nil {
+			c.writeComp.Release()
+		}
+		c.msgMu.Unlock()
+	}
+	if c.readMu.TryLock() {
+		if c.readDecomp != nil {
+			c.readDecomp.Release()
+		}
+		c.readMu.Unlock()
+	}
+}
 
 // errCompressionLevel is returned by SetCompressionLevel for a level that
 // compress/flate does not define.
@@ -33,6 +187,12 @@ func (c *Conn) SetCompressionLevel(level int) error {
 		return errCompressionLevel
 	}
 	c.msgMu.Lock()
+	if level != c.compressLevel && c.writeComp != nil {
+		// A new compressor starts without history, which the peer's
+		// decompressor always accepts.
+		c.writeComp.Release()
+		c.writeComp = nil
+	}
 	c.compressLevel = level
 	c.msgMu.Unlock()
 	return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wsup/websocket/frame"
+	"github.com/wsup/websocket/internal/deflate"
 	"github.com/wsup/websocket/internal/utf8x"
 )
 
@@ -57,9 +58,6 @@ type connConfig struct {
 	compress *compressParams
 }
 
-// compressParams is a placeholder until permessage-deflate is wired in.
-type compressParams struct{}
-
 // BufferPool is a pool of write buffers. Get returns nil or a value that
 // Put stored before. Implementations must be safe for concurrent use.
 type BufferPool interface {
@@ -99,6 +97,9 @@ type Conn struct {
 	readUTF8       utf8x.Validator
 	readReader     messageReader
 	readCtrl       [125]byte
+	readCompressed bool                  // the message in progress has RSV1 (deflate)
+	readDecomp     *deflate.Decompressor // nil until the first compressed message
+	readSrc        frameSource
 	handlePing     func(appData string) error
 	handlePong     func(appData string) error
 	handleClose    func(code int, text string) error
@@ -118,8 +119,12 @@ type Conn struct {
 	ctrlBuf         [frame.MaxHeaderSize + frame.MaxControlPayload]byte // guarded by frameMu
 	bufs            net.Buffers                                         // guarded by frameMu
 	writePool       BufferPool
-	compressEnabled bool // guarded by msgMu
-	compressLevel   int  // guarded by msgMu
+	compressEnabled bool                // guarded by msgMu
+	compressLevel   int                 // guarded by msgMu
+	writeComp       *deflate.Compressor // guarded by msgMu; nil until used
+
+	// compress is non-nil when permessage-deflate was negotiated.
+	compress *compressParams
 
 	closeOnce sync.Once
 	closeErr  error
@@ -137,6 +142,12 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		writeBufSize:  cfg.writeBufferSize,
 		writePool:     cfg.writeBufferPool,
 		compressLevel: defaultCompressionLevel,
+		compress:      cfg.compress,
+	}
+	c.readSrc.c = c
+	if c.compress != nil {
+		c.compressEnabled = true
+		c.compressLevel = c.compress.level
 	}
 	if c.writeBufSize <= 0 {
 		c.writeBufSize = defaultWriteBufferSize

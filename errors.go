@@ -47,6 +47,11 @@ var (
 	// closed with status 1007.
 	ErrInvalidUTF8 = errors.New("websocket: invalid UTF-8")
 
+	// ErrCompression is wrapped by the error a read returns when a
+	// compressed message is not valid DEFLATE data. The connection has been
+	// closed with status 1007.
+	ErrCompression = errors.New("websocket: corrupt compressed message")
+
 	// ErrBadMessageType is returned by a write given a message type it does
 	// not accept (data writers take TextMessage or BinaryMessage, WriteControl
 	// takes CloseMessage, PingMessage or PongMessage).

@@ -120,15 +120,22 @@ func (c *Conn) readLocked(p []byte) (int, error) {
 	if c.readErr != nil {
 		return 0, c.readErr
 	}
+	if !c.readInMessage {
+		return 0, io.EOF
+	}
+	if c.readCompressed {
+		return c.readInflateLocked(p)
+	}
 	for {
-		if !c.readInMessage {
-			return 0, io.EOF
-		}
 		if c.readRemaining > 0 {
 			if len(p) == 0 {
 				return 0, nil
 			}
-			return c.readPayloadLocked(p)
+			n, err := c.readPayloadLocked(p)
+			if n > 0 && c.readText && !c.readUTF8.Write(p[:n]) {
+				return 0, c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in text message", ErrInvalidUTF8))
+			}
+			return n, err
 		}
 		if c.readFinal {
 			c.readInMessage = false
@@ -144,8 +151,8 @@ func (c *Conn) readLocked(p []byte) (int, error) {
 	}
 }
 
-// readPayloadLocked reads up to len(p) bytes of the current frame's payload,
-// unmasks them and validates text.
+// readPayloadLocked reads up to len(p) bytes of the current frame's payload
+// and unmasks them.
 func (c *Conn) readPayloadLocked(p []byte) (int, error) {
 	if int64(len(p)) > c.readRemaining {
 		p = p[:c.readRemaining]
@@ -155,9 +162,6 @@ func (c *Conn) readPayloadLocked(p []byte) (int, error) {
 		c.readRemaining -= int64(n)
 		if c.readMasked {
 			c.readKeyPos = frame.Mask(c.readKey, c.readKeyPos, p[:n])
-		}
-		if c.readText && !c.readUTF8.Write(p[:n]) {
-			return 0, c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in text message", ErrInvalidUTF8))
 		}
 	}
 	if err != nil {
@@ -169,27 +173,20 @@ func (c *Conn) readPayloadLocked(p []byte) (int, error) {
 	return n, nil
 }
 
-// discardMessageLocked skips the rest of the message in progress.
+// discardMessageLocked skips the rest of the message in progress. Text is
+// still validated, and compressed messages are still inflated: with context
+// takeover the next message may refer to this one.
 func (c *Conn) discardMessageLocked() error {
 	var buf [512]byte
-	for c.readRemaining > 0 {
-		n := len(buf)
-		if int64(n) > c.readRemaining {
-			n = int(c.readRemaining)
+	for {
+		_, err := c.readLocked(buf[:])
+		if err == io.EOF {
+			return nil
 		}
-		if _, err := c.readPayloadLocked(buf[:n]); err != nil {
+		if err != nil {
 			return err
 		}
 	}
-	if c.readFinal {
-		c.readInMessage = false
-		if c.readText && !c.readUTF8.Complete() {
-			return c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in text message", ErrInvalidUTF8))
-		}
-		return nil
-	}
-	_, err := c.nextFrameLocked()
-	return err
 }
 
 // nextFrameLocked reads frame headers, handling control frames, until a
@@ -214,18 +211,26 @@ func (c *Conn) nextFrameLocked() (frame.Header, error) {
 		if h.Opcode != frame.OpContinuation {
 			c.readInMessage = true
 			c.readText = h.Opcode == frame.OpText
+			c.readCompressed = h.Rsv1
 			c.readLength = 0
 			c.readUTF8.Reset()
 		}
-		c.readLength += h.Length
-		if c.readLimit > 0 && c.readLength > c.readLimit {
-			return h, c.failLocked(CloseMessageTooBig, ErrReadLimit)
+		if !c.readCompressed {
+			// The limit applies to the payload; for a compressed message,
+			// to the inflated bytes as they come out (readInflateLocked).
+			c.readLength += h.Length
+			if c.readLimit > 0 && c.readLength > c.readLimit {
+				return h, c.failLocked(CloseMessageTooBig, ErrReadLimit)
+			}
 		}
 		c.readRemaining = h.Length
 		c.readFinal = h.Fin
 		c.readMasked = h.Masked
 		c.readKey = h.Key
 		c.readKeyPos = 0
+		if h.Rsv1 {
+			c.startInflateLocked()
+		}
 		return h, nil
 	}
 }
@@ -275,7 +280,13 @@ func (c *Conn) checkHeaderLocked(h frame.Header) error {
 		return protocolErr("reserved bits set")
 	}
 	if h.Rsv1 {
-		return protocolErr("RSV1 set without a negotiated extension")
+		switch {
+		case c.compress == nil:
+			return protocolErr("RSV1 set without a negotiated extension")
+		case h.Opcode != frame.OpText && h.Opcode != frame.OpBinary:
+			// RFC 7692 section 6.1: only the first frame of a message.
+			return protocolErr("RSV1 set on a control or continuation frame")
+		}
 	}
 	if c.isServer && !h.Masked {
 		return protocolErr("client frame not masked")

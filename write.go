@@ -31,6 +31,9 @@ func (c *Conn) WriteMessage(messageType int, data []byte) error {
 	}
 	c.msgMu.Lock()
 	defer c.msgMu.Unlock()
+	if comp := c.compressorLocked(); comp != nil && len(data) >= c.compress.threshold {
+		return c.writeCompressedLocked(comp, frame.Opcode(messageType), data)
+	}
 	return c.writeFrame(frame.Opcode(messageType), true, data)
 }
 
@@ -94,20 +97,51 @@ func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
 	w := &messageWriter{c: c, opcode: frame.Opcode(messageType)}
 	w.buf = c.getWriteBuf()
 	w.n = frame.MaxHeaderSize
+	if comp := c.compressorLocked(); comp != nil {
+		// Compressed bytes flow into the fragment writer; RSV1 marks the
+		// first fragment.
+		w.rsv1 = true
+		w.deflate = comp.Writer(&w.raw)
+		w.raw.w = w
+	}
 	return w, nil
 }
 
 // messageWriter streams one data message as fragments.
 type messageWriter struct {
-	c      *Conn
-	opcode frame.Opcode // of the next frame: the message's, then continuation
-	buf    *[]byte      // pooled; the first MaxHeaderSize bytes are kept for a header
-	n      int          // bytes used in *buf, header space included
-	err    error
+	c       *Conn
+	opcode  frame.Opcode // of the next frame: the message's, then continuation
+	buf     *[]byte      // pooled; the first MaxHeaderSize bytes are kept for a header
+	n       int          // bytes used in *buf, header space included
+	err     error
+	rsv1    bool           // set RSV1 on the next frame (first of a compressed message)
+	deflate io.WriteCloser // non-nil for a compressed message
+	raw     rawWriter      // where deflate writes compressed bytes
 }
 
-// Write buffers p, sending full buffers as fragments.
+// rawWriter writes into a messageWriter's fragments, bypassing compression.
+type rawWriter struct{ w *messageWriter }
+
+func (r *rawWriter) Write(p []byte) (int, error) { return r.w.writeRaw(p) }
+
+// Write compresses p when the message is compressed, and buffers it,
+// sending full buffers as fragments.
 func (w *messageWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.deflate != nil {
+		n, err := w.deflate.Write(p)
+		if err != nil && w.err == nil {
+			w.err = err
+		}
+		return n, err
+	}
+	return w.writeRaw(p)
+}
+
+// writeRaw buffers p as payload, sending full buffers as fragments.
+func (w *messageWriter) writeRaw(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
@@ -136,8 +170,9 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 
 // flush sends the buffered bytes followed by extra as one frame.
 func (w *messageWriter) flush(final bool, extra []byte) error {
-	err := w.c.writeFrameBuf(w.opcode, final, *w.buf, w.n, extra)
+	err := w.c.writeFrameBuf(w.opcode, final, w.rsv1, *w.buf, w.n, extra)
 	w.opcode = frame.OpContinuation
+	w.rsv1 = false
 	w.n = frame.MaxHeaderSize
 	if err != nil {
 		w.err = err
@@ -153,6 +188,9 @@ func (w *messageWriter) Close() error {
 		return errWriterClosed
 	}
 	err := w.err
+	if err == nil && w.deflate != nil {
+		err = w.deflate.Close()
+	}
 	if err == nil {
 		err = w.flush(true, nil)
 	}
@@ -168,12 +206,12 @@ func (w *messageWriter) Close() error {
 func (c *Conn) writeFrame(op frame.Opcode, final bool, data []byte) error {
 	if c.isServer && len(data) > c.writeBufSize {
 		// Large unmasked payloads go out without a copy.
-		return c.writeFrameBuf(op, final, nil, 0, data)
+		return c.writeFrameBuf(op, final, false, nil, 0, data)
 	}
 	bp := c.getWriteBuf()
 	buf := *bp
 	n := frame.MaxHeaderSize + copy(buf[frame.MaxHeaderSize:], data)
-	err := c.writeFrameBuf(op, final, buf, n, data[n-frame.MaxHeaderSize:])
+	err := c.writeFrameBuf(op, final, false, buf, n, data[n-frame.MaxHeaderSize:])
 	c.putWriteBuf(bp)
 	return err
 }
@@ -184,7 +222,7 @@ func (c *Conn) writeFrame(op frame.Opcode, final bool, data []byte) error {
 // are masked in place in buf, which then serves as scratch space to mask
 // extra; extra itself is never modified. buf may be nil when there is no
 // buffered payload.
-func (c *Conn) writeFrameBuf(op frame.Opcode, final bool, buf []byte, n int, extra []byte) error {
+func (c *Conn) writeFrameBuf(op frame.Opcode, final, rsv1 bool, buf []byte, n int, extra []byte) error {
 	if err := c.acquireFrame(time.Time{}); err != nil {
 		return err
 	}
@@ -195,7 +233,7 @@ func (c *Conn) writeFrameBuf(op frame.Opcode, final bool, buf []byte, n int, ext
 	if buf == nil {
 		buf, n = c.ctrlBuf[:], frame.MaxHeaderSize
 	}
-	h := frame.Header{Fin: final, Opcode: op, Length: int64(n - frame.MaxHeaderSize + len(extra))}
+	h := frame.Header{Fin: final, Rsv1: rsv1, Opcode: op, Length: int64(n - frame.MaxHeaderSize + len(extra))}
 	c.maskHeader(&h)
 	start := frame.MaxHeaderSize - h.Size()
 	if _, err := frame.AppendHeader(buf[start:start], h); err != nil {
@@ -319,4 +357,3 @@ func (c *Conn) putWriteBuf(bp *[]byte) {
 	}
 	writeBufPools[bits.Len(uint(len(*bp)-1))].Put(bp)
 }
-

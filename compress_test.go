@@ -1,0 +1,188 @@
+package websocket
+
+import (
+	"bytes"
+	"compress/flate"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wsup/websocket/frame"
+	"github.com/wsup/websocket/internal/deflate"
+)
+
+func compressedPair(t testing.TB, p deflate.Params, threshold int) (server, client *Conn) {
+	s, c := tcpPair(t)
+	cp := &compressParams{params: p, level: defaultCompressionLevel, threshold: threshold}
+	return newConn(s, connConfig{isServer: true, compress: cp}), newConn(c, connConfig{compress: cp})
+}
+
+func jsonLike(n int) []byte {
+	var b strings.Builder
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, `{"id":%d,"name":"user-%d","tags":["a","b"],"active":true},`, i, i%17)
+	}
+	return []byte(b.String()[:n])
+}
+
+// TestCompressedRoundTrip echoes messages through compressed Conns for every
+// window size and context takeover combination, through WriteMessage and
+// NextWriter, with fragments.
+func TestCompressedRoundTrip(t *testing.T) {
+	for bits := 8; bits <= 15; bits++ {
+		for _, takeover := range []bool{true, false} {
+			t.Run(fmt.Sprintf("bits=%d/takeover=%v", bits, takeover), func(t *testing.T) {
+				p := deflate.Params{ServerMaxWindowBits: bits, ClientMaxWindowBits: bits,
+					ServerNoContextTakeover: !takeover, ClientNoContextTakeover: !takeover}
+				sc, cc := compressedPair(t, p, 0)
+				done := echoServer(sc)
+				sizes := []int{0, 1, 200, 5000, 70000}
+				if bits == 8 || bits == 15 {
+					sizes = append(sizes, 1<<20)
+				}
+				for _, n := range sizes {
+					msg := jsonLike(n)
+					require.NoError(t, cc.WriteMessage(TextMessage, msg))
+					mt, got, err := cc.ReadMessage()
+					require.NoError(t, err)
+					assert.Equal(t, TextMessage, mt)
+					assert.True(t, bytes.Equal(msg, got), "size %d", n)
+
+					w, err := cc.NextWriter(BinaryMessage)
+					require.NoError(t, err)
+					for rest := msg; len(rest) > 0; rest = rest[min(len(rest), 3000):] {
+						_, err := w.Write(rest[:min(len(rest), 3000)])
+						require.NoError(t, err)
+					}
+					require.NoError(t, w.Close())
+					_, got, err = cc.ReadMessage()
+					require.NoError(t, err)
+					assert.True(t, bytes.Equal(msg, got), "size %d via NextWriter", n)
+				}
+				require.NoError(t, cc.Close())
+				assert.True(t, IsCloseError(waitErr(t, done), CloseNormalClosure))
+			})
+		}
+	}
+}
+
+// deflateRaw compresses msg the way a client would (sync flush, tail
+// stripped).
+func deflateRaw(t testing.TB, msg []byte) []byte {
+	var b bytes.Buffer
+	fw, err := flate.NewWriter(&b, flate.BestSpeed)
+	require.NoError(t, err)
+	_, err = fw.Write(msg)
+	require.NoError(t, err)
+	require.NoError(t, fw.Flush())
+	out := b.Bytes()
+	require.True(t, bytes.HasSuffix(out, []byte{0, 0, 0xff, 0xff}))
+	return out[:len(out)-4]
+}
+
+// TestCompressedViolations checks RFC 7692's framing rules and the limits on
+// inflated data with a raw client.
+func TestCompressedViolations(t *testing.T) {
+	bomb := deflateRaw(t, make([]byte, 4<<20))
+	cases := []struct {
+		name    string
+		frames  []rawFrame
+		limit   int64
+		code    int
+		wantErr error
+		echoes  int
+	}{
+		{name: "rsv1 on continuation", frames: []rawFrame{{op: frame.OpText, rsv: 0x40, payload: deflateRaw(t, []byte("ab"))}, {fin: true, rsv: 0x40, op: frame.OpContinuation}}, code: CloseProtocolError, wantErr: ErrProtocol},
+		{name: "rsv1 on ping", frames: []rawFrame{{fin: true, rsv: 0x40, op: frame.OpPing}}, code: CloseProtocolError, wantErr: ErrProtocol},
+		{name: "rsv2 with deflate", frames: []rawFrame{{fin: true, rsv: 0x20, op: frame.OpText}}, code: CloseProtocolError, wantErr: ErrProtocol},
+		{name: "corrupt deflate data", frames: []rawFrame{{fin: true, rsv: 0x40, op: frame.OpBinary, payload: []byte{0xff, 0xff, 0xff, 0xff, 0x00}}}, code: CloseInvalidFramePayloadData, wantErr: ErrCompression},
+		{name: "inflated text not utf8", frames: []rawFrame{{fin: true, rsv: 0x40, op: frame.OpText, payload: deflateRaw(t, []byte{'o', 'k', 0xff})}}, code: CloseInvalidFramePayloadData, wantErr: ErrInvalidUTF8},
+		{name: "bomb over the read limit", limit: 1 << 20, frames: []rawFrame{{fin: true, rsv: 0x40, op: frame.OpBinary, payload: bomb}}, code: CloseMessageTooBig, wantErr: ErrReadLimit},
+		{name: "ok then bomb", limit: 1 << 20, frames: []rawFrame{{fin: true, rsv: 0x40, op: frame.OpText, payload: deflateRaw(t, []byte("hi"))}, {fin: true, rsv: 0x40, op: frame.OpBinary, payload: bomb}}, code: CloseMessageTooBig, wantErr: ErrReadLimit, echoes: 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, c := tcpPair(t)
+			sc := newConn(s, connConfig{isServer: true, compress: &compressParams{
+				params: deflate.Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}, level: 1, threshold: 1 << 30}})
+			if tc.limit > 0 {
+				sc.SetReadLimit(tc.limit)
+			}
+			done := echoServer(sc)
+			rc := newRawClient(t, c)
+			rc.send(tc.frames...)
+			code, before := rc.expectClose()
+			assert.Equal(t, tc.code, code)
+			assert.Len(t, before, tc.echoes)
+			assert.ErrorIs(t, waitErr(t, done), tc.wantErr)
+		})
+	}
+}
+
+// TestCompressedFromRawClient: fragmented compressed message, with a ping
+// between fragments, from a client using compress/flate; and the threshold
+// keeps small messages uncompressed.
+func TestCompressedFromRawClient(t *testing.T) {
+	s, c := tcpPair(t)
+	sc := newConn(s, connConfig{isServer: true, compress: &compressParams{
+		params: deflate.Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}, level: 1, threshold: 100}})
+	done := echoServer(sc)
+	rc := newRawClient(t, c)
+	msg := jsonLike(3000)
+	z := deflateRaw(t, msg)
+	rc.send(rawFrame{op: frame.OpText, rsv: 0x40, payload: z[:10]},
+		rawFrame{fin: true, op: frame.OpPing, payload: []byte("p")},
+		rawFrame{op: frame.OpContinuation, payload: z[10:20]},
+		rawFrame{fin: true, op: frame.OpContinuation, payload: z[20:]})
+	f, err := rc.read()
+	require.NoError(t, err)
+	assert.Equal(t, frame.OpPong, f.h.Opcode)
+	f, err = rc.read()
+	require.NoError(t, err)
+	assert.True(t, f.h.Rsv1, "3000 bytes is over the threshold")
+	got, err := io.ReadAll(flate.NewReader(io.MultiReader(bytes.NewReader(f.payload), bytes.NewReader([]byte{0, 0, 0xff, 0xff, 1, 0, 0, 0xff, 0xff}))))
+	require.NoError(t, err)
+	assert.Equal(t, msg, got)
+
+	rc.send(rawFrame{fin: true, op: frame.OpText, payload: []byte("short")})
+	f, err = rc.read()
+	require.NoError(t, err)
+	assert.False(t, f.h.Rsv1, "under the threshold")
+	assert.Equal(t, "short", string(f.payload))
+
+	sc.EnableWriteCompression(false)
+	rc.send(rawFrame{fin: true, op: frame.OpText, payload: msg})
+	f, err = rc.read()
+	require.NoError(t, err)
+	assert.False(t, f.h.Rsv1, "compression turned off")
+	assert.Equal(t, msg, f.payload)
+	rc.send(rawFrame{fin: true, op: frame.OpClose})
+	rc.expectClose()
+	waitErr(t, done)
+}
+
+// TestContextTakeoverSavesBytes: a takeover session sends fewer bytes than
+// a no-takeover one on repetitive JSON.
+func TestContextTakeoverSavesBytes(t *testing.T) {
+	wire := func(takeover bool) int {
+		s, c := tcpPair(t)
+		sc := newConn(s, connConfig{isServer: true, compress: &compressParams{
+			params: deflate.Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15, ServerNoContextTakeover: !takeover}, level: 1}})
+		rc := newRawClient(t, c)
+		total := 0
+		for i := 0; i < 20; i++ {
+			require.NoError(t, sc.WriteMessage(TextMessage, jsonLike(2000)))
+			f, err := rc.read()
+			require.NoError(t, err)
+			total += len(f.payload)
+		}
+		return total
+	}
+	with, without := wire(true), wire(false)
+	t.Logf("20 × 2000 B JSON: %d bytes with context takeover, %d without", with, without)
+	assert.Less(t, with, without)
+}
