@@ -27,7 +27,7 @@ func (c *Conn) closeHandshake() error {
 	if err == nil || err == ErrCloseSent {
 		c.awaitPeerClose(deadline)
 	}
-	err = c.conn.Close()
+	err = c.closeNetConn()
 	c.releaseCompression()
 	if errors.Is(err, net.ErrClosed) {
 		// The read side closed it when the peer's close frame arrived.

@@ -149,11 +149,11 @@ func (c *Conn) releaseCompression() {
 	}
 	// A writer or reader still inside the (de)compressor owns it; then the
 	// garbage collector takes it instead of the pool.
-	if c.msgMu.TryLock() {
+	if c.tryLockMsg() {
 		if c.writeComp != nil {
 			c.writeComp.Release()
 		}
-		c.msgMu.Unlock()
+		c.unlockMsg()
 	}
 	if c.readMu.TryLock() {
 		if c.readDecomp != nil {
@@ -172,9 +172,9 @@ var errCompressionLevel = errors.New("websocket: invalid compression level")
 // the handshake. It is safe for concurrent use; it applies from the next
 // message.
 func (c *Conn) EnableWriteCompression(enable bool) {
-	c.msgMu.Lock()
+	c.msgMu <- struct{}{}
 	c.compressEnabled = enable
-	c.msgMu.Unlock()
+	c.unlockMsg()
 }
 
 // SetCompressionLevel sets the flate level (compress/flate's
@@ -186,7 +186,7 @@ func (c *Conn) SetCompressionLevel(level int) error {
 	if level < flate.HuffmanOnly || level > flate.BestCompression {
 		return errCompressionLevel
 	}
-	c.msgMu.Lock()
+	c.msgMu <- struct{}{}
 	if level != c.compressLevel && c.writeComp != nil {
 		// A new compressor starts without history, which the peer's
 		// decompressor always accepts.
@@ -194,6 +194,6 @@ func (c *Conn) SetCompressionLevel(level int) error {
 		c.writeComp = nil
 	}
 	c.compressLevel = level
-	c.msgMu.Unlock()
+	c.unlockMsg()
 	return nil
 }

@@ -106,10 +106,10 @@ type Conn struct {
 	closeReceived  chan struct{} // closed when the reader ends (close frame or error)
 	closeRecvOnce  sync.Once
 
-	// Write side. msgMu is held for a whole data message; frameMu (a
-	// one-slot semaphore, so waits can time out) is held while one frame
-	// is written to conn.
-	msgMu           sync.Mutex
+	// Write side. msgMu is held for a whole data message; frameMu is held
+	// while one frame is written to conn. Both are one-slot semaphores so
+	// that waits can end with a deadline or a context.
+	msgMu           chan struct{}
 	frameMu         chan struct{}
 	writeErr        error // guarded by frameMu; sticky
 	closeSent       bool  // guarded by frameMu
@@ -128,7 +128,31 @@ type Conn struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// readCause, when set, explains why a read was broken from outside
+	// (a context ended, keepalive gave up): the network error the read
+	// sees is replaced by it.
+	readCause atomic.Pointer[causeBox]
+
+	pingSeq atomic.Uint64
+	pingMu  sync.Mutex
+	pings   map[uint64]chan struct{} // guarded by pingMu: Ping waiters by payload
+
+	keepalive  *keepalive    // nil unless keepalive is on; set before use
+	framesRead atomic.Uint64 // frames received, for keepalive
+	dataFrames atomic.Uint64 // data frames sent or received, for the idle timeout
+
+	netCloseOnce sync.Once
+	// onClose, when set before the Conn is handed out, runs once after the
+	// network connection is closed.
+	onClose func(*Conn)
+
+	cancelMu    sync.Mutex
+	cancelToken *byte // guarded by cancelMu: the context-bound write in progress
 }
+
+// causeBox holds an error in an atomic.Pointer.
+type causeBox struct{ err error }
 
 // newConn returns a Conn over nc configured by cfg.
 func newConn(nc net.Conn, cfg connConfig) *Conn {
@@ -138,6 +162,7 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		subprotocol:   cfg.subprotocol,
 		readLimit:     DefaultReadLimit,
 		frameMu:       make(chan struct{}, 1),
+		msgMu:         make(chan struct{}, 1),
 		closeReceived: make(chan struct{}),
 		writeBufSize:  cfg.writeBufferSize,
 		writePool:     cfg.writeBufferPool,
@@ -246,4 +271,20 @@ func nsToTime(ns int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, ns)
+}
+
+// closeNetConn closes the network connection once, stops keepalive and runs
+// the close hooks. Later calls return nil.
+func (c *Conn) closeNetConn() error {
+	err := net.ErrClosed
+	c.netCloseOnce.Do(func() {
+		err = c.conn.Close()
+		if c.keepalive != nil {
+			c.keepalive.stop()
+		}
+		if c.onClose != nil {
+			c.onClose(c)
+		}
+	})
+	return err
 }

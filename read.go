@@ -215,6 +215,7 @@ func (c *Conn) nextFrameLocked() (frame.Header, error) {
 			c.readLength = 0
 			c.readUTF8.Reset()
 		}
+		c.dataFrames.Add(1)
 		if !c.readCompressed {
 			// The limit applies to the payload; for a compressed message,
 			// to the inflated bytes as they come out (readInflateLocked).
@@ -241,6 +242,7 @@ func (c *Conn) readHeaderLocked() (frame.Header, error) {
 	if err != nil {
 		return frame.Header{}, c.setReadErrLocked(eofError(err, len(b)))
 	}
+	c.framesRead.Add(1)
 	size := frame.HeaderSize(b[0], b[1])
 	b, err = c.br.Peek(size)
 	if err != nil {
@@ -320,6 +322,7 @@ func (c *Conn) handleControlLocked(h frame.Header) error {
 	case frame.OpPing:
 		return c.handlerErrLocked(c.handlePing(string(payload)))
 	case frame.OpPong:
+		c.notifyPong(payload)
 		return c.handlerErrLocked(c.handlePong(string(payload)))
 	}
 	code, reason, err := frame.ParseClose(payload)
@@ -333,10 +336,17 @@ func (c *Conn) handleControlLocked(h frame.Header) error {
 	// The handler's error is not the read error: the peer closed, and the
 	// caller matches that with IsCloseError whatever the echo did.
 	_ = c.handleClose(ce.Code, ce.Text)
+	if cause := c.readCause.Load(); cause != nil {
+		// This side closed first for a reason of its own (keepalive): the
+		// peer's close is only the answer.
+		c.setReadErrLocked(cause.err)
+		_ = c.closeNetConn()
+		return c.readErr
+	}
 	c.setReadErrLocked(ce)
 	// The closing handshake is complete once both close frames are sent:
 	// the TCP connection goes now (RFC 6455 section 7.1.1).
-	c.conn.Close()
+	_ = c.closeNetConn()
 	return ce
 }
 
@@ -350,6 +360,9 @@ func (c *Conn) handlerErrLocked(err error) error {
 
 // setReadErrLocked makes err the sticky read error and wakes Close.
 func (c *Conn) setReadErrLocked(err error) error {
+	if cause := c.readCause.Load(); cause != nil && isNetError(err) {
+		err = cause.err
+	}
 	if c.readErr == nil {
 		c.readErr = err
 	}
@@ -363,7 +376,7 @@ func (c *Conn) setReadErrLocked(err error) error {
 func (c *Conn) failLocked(code int, err error) error {
 	msg := FormatCloseMessage(code, "")
 	_ = c.WriteControl(CloseMessage, msg, time.Now().Add(time.Second))
-	c.conn.Close()
+	_ = c.closeNetConn()
 	return c.setReadErrLocked(err)
 }
 
@@ -425,3 +438,10 @@ func (c *Conn) SetCloseHandler(h func(code int, text string) error) {
 
 // CloseHandler returns the current close handler.
 func (c *Conn) CloseHandler() func(code int, text string) error { return c.handleClose }
+
+// isNetError reports whether err comes from the network connection being
+// closed or timing out.
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.Is(err, net.ErrClosed) || errors.As(err, &ne)
+}

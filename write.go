@@ -29,8 +29,14 @@ func (c *Conn) WriteMessage(messageType int, data []byte) error {
 	default:
 		return ErrBadMessageType
 	}
-	c.msgMu.Lock()
-	defer c.msgMu.Unlock()
+	c.msgMu <- struct{}{}
+	defer c.unlockMsg()
+	return c.writeDataLocked(messageType, data)
+}
+
+// writeDataLocked writes a whole data message, compressed when that is on
+// and the message is not under the threshold. The caller holds msgMu.
+func (c *Conn) writeDataLocked(messageType int, data []byte) error {
 	if comp := c.compressorLocked(); comp != nil && len(data) >= c.compress.threshold {
 		return c.writeCompressedLocked(comp, frame.Opcode(messageType), data)
 	}
@@ -59,6 +65,12 @@ func (c *Conn) WriteControl(messageType int, data []byte, deadline time.Time) er
 		return err
 	}
 	defer c.releaseFrame()
+	return c.writeControlLocked(messageType, data, deadline)
+}
+
+// writeControlLocked writes a control frame; the caller checked the
+// arguments and holds the frame lock.
+func (c *Conn) writeControlLocked(messageType int, data []byte, deadline time.Time) error {
 	if c.closeSent {
 		return ErrCloseSent
 	}
@@ -93,7 +105,7 @@ func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
 	if messageType != TextMessage && messageType != BinaryMessage {
 		return nil, ErrBadMessageType
 	}
-	c.msgMu.Lock()
+	c.msgMu <- struct{}{}
 	w := &messageWriter{c: c, opcode: frame.Opcode(messageType)}
 	w.buf = c.getWriteBuf()
 	w.n = frame.MaxHeaderSize
@@ -197,7 +209,7 @@ func (w *messageWriter) Close() error {
 	w.c.putWriteBuf(w.buf)
 	w.buf = nil
 	w.err = errWriterClosed
-	w.c.msgMu.Unlock()
+	w.c.unlockMsg()
 	return err
 }
 
@@ -233,6 +245,7 @@ func (c *Conn) writeFrameBuf(op frame.Opcode, final, rsv1 bool, buf []byte, n in
 	if buf == nil {
 		buf, n = c.ctrlBuf[:], frame.MaxHeaderSize
 	}
+	c.dataFrames.Add(1)
 	h := frame.Header{Fin: final, Rsv1: rsv1, Opcode: op, Length: int64(n - frame.MaxHeaderSize + len(extra))}
 	c.maskHeader(&h)
 	start := frame.MaxHeaderSize - h.Size()
@@ -272,30 +285,51 @@ func (c *Conn) maskHeader(h *frame.Header) {
 // acquireFrame takes the frame lock, waiting no later than deadline (a
 // zero deadline waits as long as it takes).
 func (c *Conn) acquireFrame(deadline time.Time) error {
+	return acquire(c.frameMu, deadline, nil)
+}
+
+// acquire takes the one-slot semaphore sem, giving up at deadline (zero:
+// none) or when done is closed (nil: never). It returns errWriteTimeout at
+// the deadline and errCanceled when done closes.
+func acquire(sem chan struct{}, deadline time.Time, done <-chan struct{}) error {
 	select {
-	case c.frameMu <- struct{}{}:
+	case sem <- struct{}{}:
 		return nil
 	default:
 	}
-	if deadline.IsZero() {
-		c.frameMu <- struct{}{}
-		return nil
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		d := time.Until(deadline)
+		if d <= 0 {
+			return errWriteTimeout
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
 	}
-	d := time.Until(deadline)
-	if d <= 0 {
-		return errWriteTimeout
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case c.frameMu <- struct{}{}:
+	case sem <- struct{}{}:
 		return nil
-	case <-t.C:
+	case <-timeout:
 		return errWriteTimeout
+	case <-done:
+		return errCanceled
 	}
 }
 
 func (c *Conn) releaseFrame() { <-c.frameMu }
+
+func (c *Conn) unlockMsg() { <-c.msgMu }
+
+// tryLockMsg takes msgMu if it is free.
+func (c *Conn) tryLockMsg() bool {
+	select {
+	case c.msgMu <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
 
 // writeLocked writes b and then extra to the network connection under the
 // given write deadline. A failed write is sticky: the stream may hold part

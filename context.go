@@ -1,0 +1,173 @@
+package websocket
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"sync"
+	"time"
+)
+
+// errCanceled is returned internally when a context ended while waiting for
+// a lock; callers report ctx.Err() instead.
+var errCanceled = errors.New("websocket: canceled")
+
+// aLongTimeAgo is a deadline in the past, used to wake a blocked read or
+// write at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// ReadMessageContext is ReadMessage bounded by ctx: it returns ctx.Err()
+// when ctx is canceled or its deadline passes before a whole message was
+// read. As after a read deadline, the connection can then no longer be read
+// (part of a frame may have been consumed): close it. It must not be called
+// concurrently with another read.
+func (c *Conn) ReadMessageContext(ctx context.Context) (messageType int, p []byte, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, nil, err
+	}
+	if ctx.Done() == nil {
+		return c.ReadMessage()
+	}
+	var fired bool
+	var mu sync.Mutex
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		fired = true
+		mu.Unlock()
+		c.readCause.Store(&causeBox{&ctxError{ctx}})
+		_ = c.conn.SetReadDeadline(aLongTimeAgo)
+	})
+	messageType, p, err = c.ReadMessage()
+	if stop() {
+		return messageType, p, err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fired && err != nil {
+		return 0, nil, ctx.Err()
+	}
+	return messageType, p, err
+}
+
+// ctxError carries the context whose end broke a read.
+type ctxError struct{ ctx context.Context }
+
+func (e *ctxError) Error() string { return e.ctx.Err().Error() }
+func (e *ctxError) Unwrap() error { return e.ctx.Err() }
+
+// WriteMessageContext is WriteMessage bounded by ctx. It waits for other
+// writers only until ctx ends, returning ctx.Err() without writing
+// anything. If ctx ends while the frame is being written, the write fails
+// and, as after a write deadline, the connection is broken for writing (a
+// partial frame cannot be recalled). It is safe for concurrent use.
+func (c *Conn) WriteMessageContext(ctx context.Context, messageType int, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if messageType != TextMessage && messageType != BinaryMessage {
+		if messageType == CloseMessage || messageType == PingMessage || messageType == PongMessage {
+			return c.writeControlContext(ctx, messageType, data)
+		}
+		return ErrBadMessageType
+	}
+	if err := acquire(c.msgMu, time.Time{}, ctx.Done()); err != nil {
+		return ctx.Err()
+	}
+	defer c.unlockMsg()
+	defer c.bindWriteContext(ctx)()
+	return c.writeDataLocked(messageType, data)
+}
+
+// writeControlContext is WriteControl bounded by ctx.
+func (c *Conn) writeControlContext(ctx context.Context, messageType int, data []byte) error {
+	deadline, _ := ctx.Deadline()
+	if err := acquire(c.frameMu, deadline, ctx.Done()); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	defer c.releaseFrame()
+	defer c.bindWriteContext(ctx)()
+	if len(data) > 125 {
+		return ErrControlTooLong
+	}
+	return c.writeControlLocked(messageType, data, deadline)
+}
+
+// bindWriteContext makes the end of ctx abort the write in progress, and
+// returns the function that undoes that once the write is over.
+func (c *Conn) bindWriteContext(ctx context.Context) (unbind func()) {
+	if ctx.Done() == nil {
+		return func() {}
+	}
+	token := new(byte)
+	c.cancelMu.Lock()
+	c.cancelToken = token
+	c.cancelMu.Unlock()
+	stop := context.AfterFunc(ctx, func() {
+		c.cancelMu.Lock()
+		defer c.cancelMu.Unlock()
+		if c.cancelToken == token {
+			_ = c.conn.SetWriteDeadline(aLongTimeAgo)
+		}
+	})
+	return func() {
+		stop()
+		c.cancelMu.Lock()
+		if c.cancelToken == token {
+			c.cancelToken = nil
+		}
+		c.cancelMu.Unlock()
+	}
+}
+
+// Ping sends a ping and waits for the pong that answers it, or until ctx
+// ends (returning ctx.Err()). Pongs are processed by reads, so another
+// goroutine must be reading from the connection meanwhile. When reading
+// stops before the pong arrives, Ping returns the read's error. It is safe
+// for concurrent use; pongs are matched to pings by their payload.
+func (c *Conn) Ping(ctx context.Context) error {
+	var payload [8]byte
+	id := c.pingSeq.Add(1)
+	binary.BigEndian.PutUint64(payload[:], id)
+	ch := make(chan struct{})
+	c.pingMu.Lock()
+	if c.pings == nil {
+		c.pings = make(map[uint64]chan struct{})
+	}
+	c.pings[id] = ch
+	c.pingMu.Unlock()
+	defer func() {
+		c.pingMu.Lock()
+		delete(c.pings, id)
+		c.pingMu.Unlock()
+	}()
+	if err := c.writeControlContext(ctx, PingMessage, payload[:]); err != nil {
+		return err
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.closeReceived:
+		// readErr was set before closeReceived was closed and no longer
+		// changes.
+		return c.readErr
+	}
+}
+
+// notifyPong wakes the Ping waiting for this pong payload, if any.
+func (c *Conn) notifyPong(payload []byte) {
+	if len(payload) != 8 {
+		return
+	}
+	id := binary.BigEndian.Uint64(payload)
+	c.pingMu.Lock()
+	if ch, ok := c.pings[id]; ok {
+		close(ch)
+		delete(c.pings, id)
+	}
+	c.pingMu.Unlock()
+}
