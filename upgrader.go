@@ -1,0 +1,278 @@
+package websocket
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Upgrader upgrades HTTP/1.1 requests to WebSocket connections (the server
+// side of the RFC 6455 opening handshake).
+//
+// The zero value is ready to use: no subprotocols, default buffer sizes, the
+// same-origin check, and http.Error responses on failure. An Upgrader's
+// methods are safe for concurrent use by multiple goroutines, provided its
+// fields are not modified meanwhile; one Upgrader is typically shared by all
+// requests of a handler.
+type Upgrader struct {
+	// HandshakeTimeout bounds writing the 101 Switching Protocols response
+	// on the hijacked connection (through a write deadline that is cleared
+	// afterwards). Zero means no bound.
+	HandshakeTimeout time.Duration
+
+	// ReadBufferSize and WriteBufferSize are the sizes in bytes of the Conn's
+	// read and write buffers. Zero selects a default size.
+	ReadBufferSize, WriteBufferSize int
+
+	// WriteBufferPool, when non-nil, supplies the Conn's write buffers, so
+	// that idle connections hold none.
+	WriteBufferPool BufferPool
+
+	// Subprotocols lists the application protocols the server supports, in
+	// order of preference. The first of them that the client also requested
+	// in Sec-WebSocket-Protocol (exact, case-sensitive match) is selected.
+	// When none matches, the response names no subprotocol.
+	Subprotocols []string
+
+	// Error, when non-nil, writes the HTTP error response when the handshake
+	// is refused before the connection is hijacked. status is the HTTP status
+	// code to answer and reason the cause (a value errors.Is matches against
+	// the Err... variables). Headers the protocol requires with that status
+	// (Allow, Upgrade, Sec-WebSocket-Version) are already set in w.Header().
+	// When nil, Upgrade answers like http.Error, with reason's text as body.
+	Error func(w http.ResponseWriter, r *http.Request, status int, reason error)
+
+	// CheckOrigin returns true to accept the request's Origin. When it
+	// returns false the handshake is refused with 403 Forbidden.
+	//
+	// Browsers do not apply the same-origin policy to WebSocket connections:
+	// any web page can open one to your server, and the browser attaches the
+	// user's cookies and HTTP authentication. Without an origin check, a
+	// hostile site can therefore talk to your endpoint as the logged-in user
+	// (cross-site WebSocket hijacking). Browsers always send the page's
+	// Origin, which scripts cannot forge; checking it is the defence.
+	//
+	// When CheckOrigin is nil, a request without an Origin header is
+	// accepted (it does not come from a browser page), and otherwise the
+	// host (with port, exactly as sent) of the single Origin header must
+	// equal r.Host, ASCII case-insensitively. A CheckOrigin that always
+	// returns true disables the protection: do that only when the endpoint
+	// does not rely on ambient credentials such as cookies.
+	CheckOrigin func(r *http.Request) bool
+
+	// EnableCompression asks for permessage-deflate (RFC 7692) negotiation.
+	// NOT YET IMPLEMENTED: no extension is negotiated today, whatever this
+	// field says, and every connection is uncompressed.
+	EnableCompression bool
+
+	// connHook, when non-nil, replaces newConn. Tests use it to observe the
+	// negotiated connConfig.
+	connHook func(net.Conn, connConfig) *Conn
+}
+
+// Upgrade performs the server side of the WebSocket opening handshake for
+// the request r and returns the new connection.
+//
+// It checks the request before taking over the connection, and on failure
+// answers through w and returns a *HandshakeError (see its Status) wrapping
+// one of the Err... variables:
+//
+//   - method other than GET: 405 with "Allow: GET" (ErrBadMethod);
+//   - no Upgrade header, or only empty ones (a plain HTTP request, such as a
+//     browser opening the URL): 426 Upgrade Required with "Upgrade:
+//     websocket" and "Connection: Upgrade" (ErrMissingUpgrade);
+//   - Upgrade present without the "websocket" token, or Connection without
+//     the "upgrade" token: 400 (ErrMissingUpgrade);
+//   - Sec-WebSocket-Version missing or other than "13": 426 with
+//     "Sec-WebSocket-Version: 13" (ErrBadVersion);
+//   - Sec-WebSocket-Key absent, repeated or invalid: 400 (ErrBadKey);
+//   - origin refused (see CheckOrigin): 403 (ErrOriginDenied);
+//   - a 101 response that could not be written safely: 500
+//     (ErrBadResponseHeader), see responseHeader below;
+//   - w cannot be hijacked: 500 (ErrHijackUnsupported).
+//
+// responseHeader (may be nil) holds extra headers for the 101 response, such
+// as Set-Cookie. A non-empty Sec-WebSocket-Protocol entry in it selects the
+// subprotocol, replacing the negotiation with Subprotocols; it must be a
+// single token. It must not hold the headers the library writes itself
+// (Upgrade, Connection, Sec-WebSocket-Accept, Sec-WebSocket-Extensions), and
+// every name must be a token and no value may contain control characters
+// such as CR, LF or NUL; otherwise the request is refused with 500 and
+// nothing is written.
+//
+// w is hijacked through http.NewResponseController, so middleware writers
+// that implement Unwrap() http.ResponseWriter work. Bytes the client sent
+// after its request that net/http already buffered are kept for the Conn.
+// After the hijack, Upgrade clears the connection's deadlines, and a failure
+// (writing the response) closes the connection and returns an error that is
+// not a *HandshakeError. If w's connection was already hijacked, Upgrade
+// writes nothing and returns an error wrapping http.ErrHijacked. The handler
+// must not use w after a successful Upgrade.
+func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeader http.Header) (*Conn, error) {
+	if w == nil || r == nil {
+		return nil, errors.New("websocket: Upgrade called with a nil ResponseWriter or Request")
+	}
+	if r.Method != http.MethodGet {
+		return u.reject(w, r, http.StatusMethodNotAllowed, ErrBadMethod, "Allow", http.MethodGet)
+	}
+	if !headerHasAnyElement(r.Header, hdrUpgrade) {
+		return u.reject(w, r, http.StatusUpgradeRequired,
+			fmt.Errorf("%w: request has no Upgrade header", ErrMissingUpgrade),
+			"Upgrade", "websocket", "Connection", "Upgrade")
+	}
+	if !headerHasToken(r.Header, hdrUpgrade, "websocket") {
+		return u.reject(w, r, http.StatusBadRequest,
+			fmt.Errorf("%w: Upgrade header does not list websocket", ErrMissingUpgrade))
+	}
+	if !headerHasToken(r.Header, hdrConnection, "upgrade") {
+		return u.reject(w, r, http.StatusBadRequest,
+			fmt.Errorf("%w: Connection header does not list upgrade", ErrMissingUpgrade))
+	}
+	if v := r.Header[hdrWSVersion]; len(v) != 1 || v[0] != "13" {
+		return u.reject(w, r, http.StatusUpgradeRequired, ErrBadVersion, "Sec-WebSocket-Version", "13")
+	}
+	keys := r.Header[hdrWSKey]
+	if len(keys) != 1 || !checkClientKey(keys[0]) {
+		return u.reject(w, r, http.StatusBadRequest, ErrBadKey)
+	}
+	checkOrigin := u.CheckOrigin
+	if checkOrigin == nil {
+		checkOrigin = checkSameOrigin
+	}
+	if !checkOrigin(r) {
+		return u.reject(w, r, http.StatusForbidden, ErrOriginDenied)
+	}
+	resp, err := u.prepareResponse(r, responseHeader)
+	if err != nil {
+		return u.reject(w, r, http.StatusInternalServerError, err)
+	}
+	resp.key = keys[0]
+	return u.hijackAndRespond(w, r, resp)
+}
+
+// reject answers the refused request r with status, the protocol headers
+// given as name/value pairs in hdr, and a short text body (or through
+// u.Error), and returns the matching *HandshakeError.
+func (u *Upgrader) reject(w http.ResponseWriter, r *http.Request, status int, reason error, hdr ...string) (*Conn, error) {
+	h := w.Header()
+	for i := 0; i+1 < len(hdr); i += 2 {
+		h.Set(hdr[i], hdr[i+1])
+	}
+	if u.Error != nil {
+		u.Error(w, r, status, reason)
+	} else {
+		http.Error(w, reason.Error(), status)
+	}
+	return nil, &HandshakeError{Status: status, Err: reason}
+}
+
+// checkSameOrigin is the default CheckOrigin: it accepts a request without
+// Origin, and otherwise requires exactly one Origin header whose URL host
+// (host:port as sent) equals r.Host under ASCII case folding.
+func checkSameOrigin(r *http.Request) bool {
+	origins := r.Header[hdrOrigin]
+	if len(origins) == 0 {
+		return true
+	}
+	if len(origins) != 1 {
+		return false
+	}
+	o, err := url.Parse(origins[0])
+	if err != nil || o.Host == "" {
+		return false
+	}
+	return asciiEqualFold(o.Host, r.Host)
+}
+
+// handshakeResponse is what the 101 response carries besides the fixed
+// lines. prepareResponse fills it and checks every part before the hijack.
+type handshakeResponse struct {
+	key         string // the client's Sec-WebSocket-Key
+	subprotocol string // "" for none
+	extensions  string // Sec-WebSocket-Extensions value, "" for none
+	compress    *compressParams
+	header      http.Header // caller's extra headers
+	headerKeys  []string    // keys of header to write, sorted
+}
+
+// reservedResponseHeaders are written by the library; responseHeader must not
+// hold them.
+var reservedResponseHeaders = [...]string{hdrUpgrade, hdrConnection, hdrWSAccept, hdrWSExtensions}
+
+// prepareResponse selects the subprotocol and extensions for r and checks
+// that responseHeader can be written in the 101 response. Errors wrap
+// ErrBadResponseHeader.
+func (u *Upgrader) prepareResponse(r *http.Request, responseHeader http.Header) (handshakeResponse, error) {
+	resp := handshakeResponse{header: responseHeader}
+	protocolValues := 0
+	for k, vs := range responseHeader {
+		if !isToken(k) {
+			return resp, fmt.Errorf("%w: invalid header name %q", ErrBadResponseHeader, k)
+		}
+		for _, reserved := range reservedResponseHeaders {
+			if asciiEqualFold(k, reserved) {
+				return resp, fmt.Errorf("%w: %s is set by the library", ErrBadResponseHeader, k)
+			}
+		}
+		for _, v := range vs {
+			if !isValidHeaderValue(v) {
+				return resp, fmt.Errorf("%w: invalid value for %s", ErrBadResponseHeader, k)
+			}
+		}
+		if asciiEqualFold(k, hdrWSProtocol) {
+			protocolValues += len(vs)
+			if len(vs) > 0 {
+				resp.subprotocol = vs[0]
+			}
+			continue
+		}
+		if len(vs) > 0 {
+			if resp.headerKeys == nil {
+				resp.headerKeys = make([]string, 0, len(responseHeader))
+			}
+			resp.headerKeys = append(resp.headerKeys, k)
+		}
+	}
+	if protocolValues > 1 {
+		return resp, fmt.Errorf("%w: more than one Sec-WebSocket-Protocol value", ErrBadResponseHeader)
+	}
+	if resp.subprotocol == "" {
+		resp.subprotocol = u.selectSubprotocol(r)
+	}
+	if resp.subprotocol != "" && !isToken(resp.subprotocol) {
+		return resp, fmt.Errorf("%w: subprotocol %q is not a token", ErrBadResponseHeader, resp.subprotocol)
+	}
+	resp.extensions, resp.compress = u.negotiateExtensions(r)
+	if !isValidHeaderValue(resp.extensions) {
+		return resp, fmt.Errorf("%w: invalid Sec-WebSocket-Extensions value", ErrBadResponseHeader)
+	}
+	return resp, nil
+}
+
+// selectSubprotocol returns the first of u.Subprotocols that the client
+// listed in Sec-WebSocket-Protocol, or "" when none matches.
+func (u *Upgrader) selectSubprotocol(r *http.Request) string {
+	for _, p := range u.Subprotocols {
+		if headerListsExact(r.Header, hdrWSProtocol, p) {
+			return p
+		}
+	}
+	return ""
+}
+
+// negotiateExtensions is the hook for WebSocket extension negotiation: it
+// returns the Sec-WebSocket-Extensions response value ("" for none) and the
+// permessage-deflate parameters the Conn must use (nil for none).
+//
+// Permessage-deflate (internal/deflate) is not wired in yet, so it accepts no
+// extension, whatever u.EnableCompression says. When it is, this is the only
+// place to change: parse r's Sec-WebSocket-Extensions offers when
+// u.EnableCompression is set and return the accepted response value and
+// parameters.
+func (u *Upgrader) negotiateExtensions(r *http.Request) (responseValue string, params *compressParams) {
+	_ = r
+	return "", nil
+}
