@@ -1,0 +1,15 @@
+// Package frame encodes and decodes RFC 6455 WebSocket frame headers,
+// applies the client-to-server payload mask and handles close frame
+// payloads and status codes.
+//
+// The package is deliberately low level: it knows nothing about
+// connection state, negotiated extensions or message reassembly. No
+// function in it allocates, except that the Append functions grow dst
+// when it lacks capacity (and reader/writer arguments may allocate on
+// their own). None of them keep
+// references to their arguments beyond the call (except where a returned
+// slice is documented to alias an input).
+//
+// All functions are safe for concurrent use as long as callers do not
+// share the byte slices or scratch buffers they pass in.
+package frame
