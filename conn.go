@@ -143,9 +143,12 @@ type Conn struct {
 	dataFrames atomic.Uint64 // data frames sent or received, for the idle timeout
 
 	netCloseOnce sync.Once
-	// onClose, when set before the Conn is handed out, runs once after the
-	// network connection is closed.
-	onClose func(*Conn)
+	owner        *Upgrader // set before the Conn is handed out; nil for a client
+	openedAt     time.Time // set with owner when the OnClose hook needs it
+
+	writeTimeout  time.Duration // per-frame write bound; 0: none
+	peerCloseCode atomic.Int32  // code of the close frame received, for hooks
+	sentCloseCode atomic.Int32  // code of the close frame sent, for hooks
 
 	cancelMu    sync.Mutex
 	cancelToken *byte // guarded by cancelMu: the context-bound write in progress
@@ -282,8 +285,8 @@ func (c *Conn) closeNetConn() error {
 		if c.keepalive != nil {
 			c.keepalive.stop()
 		}
-		if c.onClose != nil {
-			c.onClose(c)
+		if c.owner != nil {
+			c.owner.untrack(c)
 		}
 	})
 	return err

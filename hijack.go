@@ -83,10 +83,16 @@ func (u *Upgrader) hijackAndRespond(w http.ResponseWriter, r *http.Request, resp
 		compress:        resp.compress,
 	}
 	ok = true
+	var c *Conn
 	if u.connHook != nil {
-		return u.connHook(nc, cfg), nil
+		c = u.connHook(nc, cfg)
+	} else {
+		c = newConn(nc, cfg)
 	}
-	return newConn(nc, cfg), nil
+	if c == nil {
+		return nil, errors.New("websocket: test hook returned no Conn")
+	}
+	return u.track(c)
 }
 
 // appendHandshakeResponse appends the complete 101 Switching Protocols

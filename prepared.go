@@ -75,7 +75,7 @@ func (c *Conn) WritePreparedMessage(pm *PreparedMessage) error {
 		return ErrCloseSent
 	}
 	c.dataFrames.Add(1)
-	return c.writeLocked(c.writeDeadlineNs.Load(), b, nil)
+	return c.writeLocked(c.frameDeadline(), b, nil)
 }
 
 // frame returns the encoded server frame for key, building it once.

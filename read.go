@@ -333,6 +333,7 @@ func (c *Conn) handleControlLocked(h frame.Header) error {
 		return c.failLocked(CloseProtocolError, fmt.Errorf("%w: %v", ErrProtocol, err))
 	}
 	ce := &CloseError{Code: int(code), Text: string(reason)}
+	c.peerCloseCode.CompareAndSwap(0, int32(code))
 	// The handler's error is not the read error: the peer closed, and the
 	// caller matches that with IsCloseError whatever the echo did.
 	_ = c.handleClose(ce.Code, ce.Text)

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/wsup/websocket/internal/deflate"
 )
 
 // Upgrader upgrades HTTP/1.1 requests to WebSocket connections (the server
@@ -63,10 +65,41 @@ type Upgrader struct {
 	// does not rely on ambient credentials such as cookies.
 	CheckOrigin func(r *http.Request) bool
 
-	// EnableCompression asks for permessage-deflate (RFC 7692) negotiation.
-	// NOT YET IMPLEMENTED: no extension is negotiated today, whatever this
-	// field says, and every connection is uncompressed.
+	// EnableCompression turns on permessage-deflate (RFC 7692): when the
+	// client offers it, the first acceptable offer is accepted, with every
+	// window size (8 to 15 bits, honoured exactly) and context takeover in
+	// both directions unless Compression turns it off. Malformed offers
+	// are declined, never answered with an error.
 	EnableCompression bool
+
+	// Compression tunes permessage-deflate when EnableCompression is set;
+	// nil means the defaults described in CompressionOptions.
+	Compression *CompressionOptions
+
+	// PingInterval, when positive, turns keepalive on: a ping is sent when
+	// nothing was received from the peer for PingInterval, and a peer that
+	// has not answered PongTimeout after the ping (PingInterval when
+	// PongTimeout is zero) is closed with 1001; its reads then fail with
+	// ErrKeepaliveTimeout. Frames are noticed only while the application
+	// reads from the Conn. Keepalive uses one timer per connection and no
+	// goroutine.
+	PingInterval time.Duration
+	PongTimeout  time.Duration
+
+	// IdleTimeout, when positive, closes (with 1001) a connection on which
+	// no data message went either way for that long; its reads then fail
+	// with ErrIdleTimeout. Pings and pongs do not count as activity.
+	IdleTimeout time.Duration
+
+	// WriteTimeout, when positive, bounds every frame write: a peer that
+	// does not take a frame within WriteTimeout breaks the connection for
+	// writing (the write returns a timeout net.Error). It is how one slow
+	// client is kept from holding writers, and their buffers, forever.
+	WriteTimeout time.Duration
+
+	// Hooks observe connections and rejected handshakes; unset hooks cost
+	// nothing.
+	Hooks Hooks
 
 	// connHook, when non-nil, replaces newConn. Tests use it to observe the
 	// negotiated connConfig.
@@ -115,6 +148,13 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 	if w == nil || r == nil {
 		return nil, errors.New("websocket: Upgrade called with a nil ResponseWriter or Request")
 	}
+	if u.shutDown() {
+		return u.reject(w, r, http.StatusServiceUnavailable, ErrShuttingDown)
+	}
+	if r.ProtoMajor < 1 || r.ProtoMajor == 1 && r.ProtoMinor < 1 {
+		// RFC 6455 section 4.1: the handshake is HTTP/1.1 or later.
+		return u.reject(w, r, http.StatusBadRequest, fmt.Errorf("%w: HTTP/1.1 or later required", ErrMissingUpgrade))
+	}
 	if r.Method != http.MethodGet {
 		return u.reject(w, r, http.StatusMethodNotAllowed, ErrBadMethod, "Allow", http.MethodGet)
 	}
@@ -160,6 +200,9 @@ func (u *Upgrader) reject(w http.ResponseWriter, r *http.Request, status int, re
 	h := w.Header()
 	for i := 0; i+1 < len(hdr); i += 2 {
 		h.Set(hdr[i], hdr[i+1])
+	}
+	if u.Hooks.OnReject != nil {
+		u.Hooks.OnReject(r, status, reason)
 	}
 	if u.Error != nil {
 		u.Error(w, r, status, reason)
@@ -263,16 +306,27 @@ func (u *Upgrader) selectSubprotocol(r *http.Request) string {
 	return ""
 }
 
-// negotiateExtensions is the hook for WebSocket extension negotiation: it
-// returns the Sec-WebSocket-Extensions response value ("" for none) and the
-// permessage-deflate parameters the Conn must use (nil for none).
-//
-// Permessage-deflate (internal/deflate) is not wired in yet, so it accepts no
-// extension, whatever u.EnableCompression says. When it is, this is the only
-// place to change: parse r's Sec-WebSocket-Extensions offers when
-// u.EnableCompression is set and return the accepted response value and
-// parameters.
+// negotiateExtensions returns the Sec-WebSocket-Extensions response value
+// ("" for none) and the permessage-deflate parameters the Conn must use
+// (nil for none).
 func (u *Upgrader) negotiateExtensions(r *http.Request) (responseValue string, params *compressParams) {
-	_ = r
-	return "", nil
+	if !u.EnableCompression {
+		return "", nil
+	}
+	offers := r.Header[hdrWSExtensions]
+	if len(offers) == 0 {
+		return "", nil
+	}
+	opts := u.Compression
+	if opts == nil {
+		opts = &CompressionOptions{}
+	}
+	p, resp, ok := deflate.Negotiate(offers, deflate.ServerConfig{
+		DisableServerContextTakeover: opts.ServerNoContextTakeover,
+		DisableClientContextTakeover: opts.ClientNoContextTakeover,
+	})
+	if !ok {
+		return "", nil
+	}
+	return resp, &compressParams{params: p, level: opts.level(), threshold: opts.threshold()}
 }

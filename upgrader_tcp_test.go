@@ -116,12 +116,13 @@ func waitResult(t *testing.T, ch <-chan upgradeResult) upgradeResult {
 
 func TestUpgradeOverTCP(t *testing.T) {
 	cases := []struct {
-		name       string
-		upgrader   Upgrader
-		reqExtra   string
-		respHeader http.Header
-		wantHead   string
-		wantProto  string
+		name         string
+		upgrader     Upgrader
+		reqExtra     string
+		respHeader   http.Header
+		wantHead     string
+		wantProto    string
+		wantCompress bool
 	}{
 		{
 			name:     "no subprotocol",
@@ -143,9 +144,15 @@ func TestUpgradeOverTCP(t *testing.T) {
 			wantProto:  "superchat",
 		},
 		{
-			name:     "compression requested but not negotiated",
-			upgrader: Upgrader{EnableCompression: true},
-			reqExtra: "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n",
+			name:         "compression negotiated",
+			upgrader:     Upgrader{EnableCompression: true},
+			reqExtra:     "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n",
+			wantHead:     "Sec-WebSocket-Extensions: permessage-deflate\r\n",
+			wantCompress: true,
+		},
+		{
+			name:     "compression offered but not enabled",
+			reqExtra: "Sec-WebSocket-Extensions: permessage-deflate\r\n",
 			wantHead: "",
 		},
 		{
@@ -177,7 +184,7 @@ func TestUpgradeOverTCP(t *testing.T) {
 			assert.Equal(t, 1024, res.cfg.readBufferSize)
 			assert.Equal(t, 2048, res.cfg.writeBufferSize)
 			assert.NotNil(t, res.cfg.br)
-			assert.Nil(t, res.cfg.compress)
+			assert.Equal(t, tc.wantCompress, res.cfg.compress != nil)
 		})
 	}
 }

@@ -467,7 +467,7 @@ func TestPrepareResponse(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.subprotocol, resp.subprotocol)
 			assert.Equal(t, tc.keys, resp.headerKeys)
-			// Compression is not wired in: nothing may claim otherwise.
+			// The request offers no extension: none may be answered.
 			assert.Empty(t, resp.extensions)
 			assert.Nil(t, resp.compress)
 		})

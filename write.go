@@ -84,13 +84,18 @@ func (c *Conn) writeControlLocked(messageType int, data []byte, deadline time.Ti
 	}
 	dl := timeToNs(deadline)
 	if dl == 0 {
-		dl = c.writeDeadlineNs.Load()
+		dl = c.frameDeadline()
 	}
 	if err := c.writeLocked(dl, b, nil); err != nil {
 		return err
 	}
 	if messageType == CloseMessage {
 		c.closeSent = true
+		code := CloseNoStatusReceived
+		if len(data) >= 2 {
+			code = int(data[0])<<8 | int(data[1])
+		}
+		c.sentCloseCode.CompareAndSwap(0, int32(code))
 	}
 	return nil
 }
@@ -252,7 +257,7 @@ func (c *Conn) writeFrameBuf(op frame.Opcode, final, rsv1 bool, buf []byte, n in
 	if _, err := frame.AppendHeader(buf[start:start], h); err != nil {
 		return err
 	}
-	deadline := c.writeDeadlineNs.Load()
+	deadline := c.frameDeadline()
 	if !h.Masked {
 		return c.writeLocked(deadline, buf[start:n], extra)
 	}
@@ -390,4 +395,17 @@ func (c *Conn) putWriteBuf(bp *[]byte) {
 		return
 	}
 	writeBufPools[bits.Len(uint(len(*bp)-1))].Put(bp)
+}
+
+// frameDeadline returns the write deadline for the next frame, in Unix
+// nanoseconds (0: none): the one SetWriteDeadline set, brought forward by
+// the Upgrader's WriteTimeout.
+func (c *Conn) frameDeadline() int64 {
+	dl := c.writeDeadlineNs.Load()
+	if c.writeTimeout > 0 {
+		if t := time.Now().Add(c.writeTimeout).UnixNano(); dl == 0 || t < dl {
+			dl = t
+		}
+	}
+	return dl
 }

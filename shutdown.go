@@ -1,0 +1,165 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// ErrShuttingDown is the reason of the 503 answered to handshakes that
+// arrive after Upgrader.Shutdown began, and the read error of connections
+// that Shutdown closed.
+var ErrShuttingDown = errors.New("websocket: server shutting down")
+
+// registries tracks the live connections of each Upgrader, for Shutdown.
+// It lives outside the Upgrader so that Upgrader values stay plain data
+// that may be copied (a copy is a different Upgrader). An entry exists while
+// the Upgrader has live connections, and forever after Shutdown, so that it
+// keeps refusing handshakes.
+var registries struct {
+	mu sync.Mutex
+	m  map[*Upgrader]*registry // guarded by mu
+}
+
+// registry is one Upgrader's connections; guarded by registries.mu.
+type registry struct {
+	conns    map[*Conn]struct{}
+	shutdown bool
+}
+
+// shutDown reports whether Shutdown was called on u.
+func (u *Upgrader) shutDown() bool {
+	registries.mu.Lock()
+	defer registries.mu.Unlock()
+	r := registries.m[u]
+	return r != nil && r.shutdown
+}
+
+// track registers a new connection, arms keepalive and the hooks, and
+// returns it. A connection upgraded while Shutdown runs is closed with 1001
+// at once.
+func (u *Upgrader) track(c *Conn) (*Conn, error) {
+	c.writeTimeout = u.WriteTimeout
+	c.owner = u
+	if u.Hooks.OnClose != nil {
+		c.openedAt = time.Now()
+	}
+	registries.mu.Lock()
+	if registries.m == nil {
+		registries.m = make(map[*Upgrader]*registry)
+	}
+	r := registries.m[u]
+	if r == nil {
+		r = &registry{conns: make(map[*Conn]struct{})}
+		registries.m[u] = r
+	}
+	if r.shutdown {
+		registries.mu.Unlock()
+		c.closeLocal(ErrShuttingDown, CloseGoingAway, "server shutting down")
+		return nil, ErrShuttingDown
+	}
+	r.conns[c] = struct{}{}
+	registries.mu.Unlock()
+	c.startKeepalive(u.PingInterval, u.PongTimeout, u.IdleTimeout)
+	if u.Hooks.OnOpen != nil {
+		u.Hooks.OnOpen(c)
+	}
+	return c, nil
+}
+
+// untrack forgets a closed connection and runs the OnClose hook.
+func (u *Upgrader) untrack(c *Conn) {
+	registries.mu.Lock()
+	if r := registries.m[u]; r != nil {
+		delete(r.conns, c)
+		if len(r.conns) == 0 && !r.shutdown {
+			delete(registries.m, u)
+		}
+	}
+	registries.mu.Unlock()
+	if u.Hooks.OnClose != nil {
+		u.Hooks.OnClose(c, c.closeCode(), time.Since(c.openedAt))
+	}
+}
+
+// Shutdown closes every connection this Upgrader upgraded, gracefully: it
+// refuses new handshakes (503 Service Unavailable), sends each connection a
+// close frame with 1001 (going away), waits for the peers' close frames
+// until ctx ends (at most 5 seconds per connection when ctx has no
+// deadline), then closes what is left. Reads on those connections fail with
+// ErrShuttingDown. It returns ctx.Err() when ctx ended first, else nil.
+//
+// http.Server.Shutdown does not wait for hijacked connections; call
+// Shutdown after it, or from http.Server.RegisterOnShutdown. Shutdown is
+// safe for concurrent use; the Upgrader accepts no connections afterwards.
+func (u *Upgrader) Shutdown(ctx context.Context) error {
+	registries.mu.Lock()
+	if registries.m == nil {
+		registries.m = make(map[*Upgrader]*registry)
+	}
+	r := registries.m[u]
+	if r == nil {
+		r = &registry{conns: make(map[*Conn]struct{})}
+		registries.m[u] = r
+	}
+	r.shutdown = true
+	conns := make([]*Conn, 0, len(r.conns))
+	for c := range r.conns {
+		conns = append(conns, c)
+	}
+	registries.mu.Unlock()
+
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(closeTimeout)
+	}
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.shutdown(deadline)
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for _, c := range conns {
+			_ = c.closeNetConn()
+		}
+		<-done
+		return ctx.Err()
+	}
+}
+
+// shutdown runs the closing handshake with 1001 and closes the connection.
+func (c *Conn) shutdown(deadline time.Time) {
+	c.readCause.CompareAndSwap(nil, &causeBox{ErrShuttingDown})
+	err := c.WriteControl(CloseMessage, FormatCloseMessage(CloseGoingAway, "server shutting down"), deadline)
+	if err == nil || err == ErrCloseSent {
+		c.awaitPeerClose(deadline)
+	}
+	_ = c.closeNetConn()
+}
+
+// Handler returns an http.Handler that upgrades each request and runs serve
+// with the connection, closing it (with the closing handshake) when serve
+// returns. Refused handshakes are answered by Upgrade and never reach serve.
+func (u *Upgrader) Handler(serve func(*Conn)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := u.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		serve(c)
+	})
+}
