@@ -95,7 +95,6 @@ type Conn struct {
 	readLength     int64 // payload bytes of the message in progress so far
 	readSeq        uint64
 	readUTF8       utf8x.Validator
-	readReader     messageReader
 	readCtrl       [125]byte
 	readCompressed bool                  // the message in progress has RSV1 (deflate)
 	readDecomp     *deflate.Decompressor // nil until the first compressed message

@@ -89,5 +89,4 @@
 // with 1001 (going away) and waits for the closing handshakes; call it after
 // http.Server.Shutdown, which does not wait for upgraded connections.
 // Ping(ctx) waits for the pong that answers it.
-//
 package websocket

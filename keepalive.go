@@ -23,15 +23,14 @@ type keepalive struct {
 	timeout  time.Duration // give up this long after an unanswered ping
 	idle     time.Duration // close after this long without data messages; 0: never
 
-	mu           sync.Mutex // guards the fields below
-	timer        *time.Timer
-	stopped      bool
-	frames       uint64    // c.framesRead at the last tick
-	messages     uint64    // c.dataFrames at the last tick
-	lastFrame    time.Time // when frames last changed
-	lastMessage  time.Time // when messages last changed
-	pingSentAt   time.Time // zero when no keepalive ping is outstanding
-	pingInFlight bool
+	mu          sync.Mutex // guards the fields below
+	timer       *time.Timer
+	stopped     bool
+	frames      uint64    // c.framesRead at the last tick
+	messages    uint64    // c.dataFrames at the last tick
+	lastFrame   time.Time // when frames last changed
+	lastMessage time.Time // when messages last changed
+	pingSentAt  time.Time // zero when no keepalive ping is outstanding
 }
 
 // startKeepalive arms keepalive on c. interval 0 disables pings; timeout 0

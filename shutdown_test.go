@@ -119,8 +119,12 @@ func TestHooks(t *testing.T) {
 	record := func(s string) { mu.Lock(); events = append(events, s); mu.Unlock() }
 	closed := make(chan struct{})
 	up := Upgrader{Hooks: Hooks{
-		OnOpen:  func(*Conn) { record("open") },
-		OnClose: func(_ *Conn, code int, d time.Duration) { record(fmt.Sprintf("close %d", code)); assert.Greater(t, d, time.Duration(0)); close(closed) },
+		OnOpen: func(*Conn) { record("open") },
+		OnClose: func(_ *Conn, code int, d time.Duration) {
+			record(fmt.Sprintf("close %d", code))
+			assert.Greater(t, d, time.Duration(0))
+			close(closed)
+		},
 		OnReject: func(_ *http.Request, status int, err error) {
 			record(fmt.Sprintf("reject %d", status))
 			assert.ErrorIs(t, err, ErrMissingUpgrade)

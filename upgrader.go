@@ -151,6 +151,9 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 	if u.shutDown() {
 		return u.reject(w, r, http.StatusServiceUnavailable, ErrShuttingDown)
 	}
+	if isExtendedConnect(r) {
+		return u.upgradeH2(w, r, responseHeader)
+	}
 	if r.ProtoMajor < 1 || r.ProtoMajor == 1 && r.ProtoMinor < 1 {
 		// RFC 6455 section 4.1: the handshake is HTTP/1.1 or later.
 		return u.reject(w, r, http.StatusBadRequest, fmt.Errorf("%w: HTTP/1.1 or later required", ErrMissingUpgrade))

@@ -1,0 +1,513 @@
+package websocket
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ErrBadHandshake is wrapped by the error Dialer.DialContext returns when
+// the server's answer to the opening handshake is not an acceptable 101
+// Switching Protocols response: another status, a missing "Upgrade:
+// websocket" or "Connection: upgrade" token, a wrong Sec-WebSocket-Accept,
+// a subprotocol the client did not request, or any extension (the client
+// offers none). The *http.Response is returned with it. Unlike
+// gorilla/websocket's, the error carries the detail (it wraps
+// ErrBadHandshake), so test for it with errors.Is, not ==.
+var ErrBadHandshake = errors.New("websocket: bad handshake")
+
+var (
+	// errMalformedURL is wrapped by errors for URLs DialContext cannot use.
+	errMalformedURL = errors.New("websocket: malformed URL")
+	// errBadRequestHeader is wrapped by errors for a requestHeader (or
+	// Dialer.Subprotocols) that cannot be sent.
+	errBadRequestHeader = errors.New("websocket: invalid request header")
+	// errResponseTooLarge is returned when a handshake response head (the
+	// server's or the proxy's) exceeds maxResponseHeadBytes.
+	errResponseTooLarge = errors.New("websocket: handshake response header too large")
+)
+
+const (
+	// maxResponseHeadBytes bounds the bytes read while parsing a handshake
+	// response head, so a hostile server cannot make the client buffer an
+	// endless header.
+	maxResponseHeadBytes = 64 << 10
+	// maxErrorBodyBytes is how much of the body of a refused handshake is
+	// kept in the returned *http.Response.
+	maxErrorBodyBytes = 1 << 10
+	// defaultHandshakeTimeout is DefaultDialer's HandshakeTimeout.
+	defaultHandshakeTimeout = 45 * time.Second
+)
+
+// Dialer opens client WebSocket connections (the client side of the RFC 6455
+// opening handshake). Its fields and behaviour follow gorilla/websocket's
+// Dialer.
+//
+// The zero value dials directly (no proxy), with no timeout but the
+// context's, default buffer sizes and no subprotocol. A Dialer's methods are
+// safe for concurrent use by multiple goroutines, provided its fields are
+// not modified meanwhile.
+type Dialer struct {
+	// NetDialContext opens the TCP connection (to the server, or to the
+	// proxy). When nil, a zero net.Dialer's DialContext is used.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// Proxy returns the URL of the proxy for a request, or nil for a direct
+	// connection; http.ProxyFromEnvironment is the usual choice. The
+	// request it gets has an http or https URL (ws and wss are mapped). Only
+	// http:// proxies are supported, reached with an HTTP CONNECT tunnel and
+	// authenticated with Basic Proxy-Authorization when the proxy URL holds
+	// a user name and password; SOCKS and https:// proxies are not supported
+	// and make the dial fail. When Proxy is nil, no proxy is used.
+	Proxy func(*http.Request) (*url.URL, error)
+
+	// TLSClientConfig configures TLS for wss:// URLs. It is cloned for each
+	// dial, never modified. When nil, a zero tls.Config is used. When its
+	// ServerName is empty, the URL's host name is used. ALPN is restricted
+	// to "http/1.1" (a WebSocket handshake cannot run over HTTP/2).
+	TLSClientConfig *tls.Config
+
+	// HandshakeTimeout bounds the whole dial: the TCP connection, the proxy
+	// CONNECT, the TLS handshake and the WebSocket handshake. Zero means no
+	// bound other than the context's.
+	HandshakeTimeout time.Duration
+
+	// ReadBufferSize and WriteBufferSize are the sizes in bytes of the Conn's
+	// read and write buffers. Zero selects a default size.
+	ReadBufferSize, WriteBufferSize int
+
+	// WriteBufferPool, when non-nil, supplies the Conn's write buffers, so
+	// that idle connections hold none.
+	WriteBufferPool BufferPool
+
+	// Subprotocols lists the application protocols the client requests in
+	// Sec-WebSocket-Protocol, in order of preference. Each must be a token
+	// (RFC 9110: letters, digits and !#$%&'*+-.^_`|~).
+	Subprotocols []string
+
+	// Jar, when non-nil, supplies the cookies sent with the handshake
+	// request and stores the cookies the response sets (also when the
+	// handshake is refused).
+	Jar http.CookieJar
+}
+
+// DefaultDialer is a Dialer that uses the proxy from the environment
+// (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) and a 45-second handshake timeout.
+var DefaultDialer = &Dialer{
+	Proxy:            http.ProxyFromEnvironment,
+	HandshakeTimeout: defaultHandshakeTimeout,
+}
+
+// nilDialer is what a nil *Dialer dials with: DefaultDialer's settings.
+var nilDialer = *DefaultDialer
+
+// Dial is DialContext with context.Background(). It is safe for concurrent
+// use.
+func (d *Dialer) Dial(urlStr string, requestHeader http.Header) (*Conn, *http.Response, error) {
+	return d.DialContext(context.Background(), urlStr, requestHeader)
+}
+
+// DialContext opens a WebSocket connection to urlStr (ws:// or wss://;
+// http:// and https:// are accepted and mean the same; the default ports are
+// 80 and 443) and performs the opening handshake. A nil *Dialer behaves like
+// DefaultDialer.
+//
+// requestHeader (may be nil) holds extra request headers, such as Origin,
+// Cookie or Authorization. A "Host" entry replaces the Host header (the TLS
+// server name still comes from the URL). It may hold Sec-WebSocket-Protocol
+// (comma-separated tokens) to request subprotocols, but only when
+// d.Subprotocols is empty. It must not hold the headers the handshake sets
+// (Upgrade, Connection, Sec-WebSocket-Key, Sec-WebSocket-Version,
+// Sec-WebSocket-Extensions), and every name must be a token and no value
+// may hold control characters such as CR, LF or NUL; otherwise DialContext
+// fails before any network activity.
+//
+// ctx and d.HandshakeTimeout both bound the whole dial; when either ends
+// first, the error wraps ctx's error (context.Canceled or
+// context.DeadlineExceeded). The returned Conn has no deadline set and does
+// not depend on ctx afterwards.
+//
+// When the server answers, its *http.Response is returned, also with an
+// error. A response that is not a valid 101 gives an error wrapping
+// ErrBadHandshake; its Body then holds the first KiB of the server's body
+// (read within the same time bound), and may be read after the connection
+// is closed. On every error the network connection is closed.
+//
+// Bytes the server sent right after the 101 response (its first frames) are
+// kept for the Conn. No goroutine started by DialContext outlives it: a
+// canceled ctx only runs a short one that sets a past deadline on the
+// connection. DialContext is safe for concurrent use.
+func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader http.Header) (*Conn, *http.Response, error) {
+	if d == nil {
+		d = &nilDialer
+	}
+	if ctx == nil {
+		return nil, nil, errors.New("websocket: DialContext called with a nil Context")
+	}
+	cr, err := newClientRequest(urlStr, requestHeader, d.Subprotocols)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d.HandshakeTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d.HandshakeTimeout)
+		defer cancel()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("websocket: dial %s: %w", cr.addr, err)
+	}
+	if d.Jar != nil {
+		for _, c := range d.Jar.Cookies(cr.req.URL) {
+			cr.req.AddCookie(c)
+		}
+	}
+
+	dialAddr := cr.addr
+	var proxyURL *url.URL
+	if d.Proxy != nil {
+		if proxyURL, err = d.Proxy(cr.req); err != nil {
+			return nil, nil, fmt.Errorf("websocket: selecting proxy: %w", err)
+		}
+		if proxyURL != nil {
+			if dialAddr, err = proxyAddr(proxyURL); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+
+	nc, err := d.netDial(ctx, dialAddr)
+	if err != nil {
+		return nil, nil, withContextErr(ctx, fmt.Errorf("websocket: dial %s: %w", dialAddr, err))
+	}
+	// The handshake runs under the context's deadline, and a cancellation
+	// interrupts blocked I/O by setting a past deadline.
+	if deadline, ok := ctx.Deadline(); ok {
+		if err := nc.SetDeadline(deadline); err != nil {
+			nc.Close()
+			return nil, nil, fmt.Errorf("websocket: setting handshake deadline: %w", err)
+		}
+	}
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
+
+	conn, br, subprotocol, resp, err := d.handshake(nc, cr, proxyURL)
+	if !stop() && err == nil {
+		// The AfterFunc ran or is running: the connection's deadline is
+		// (or is about to be) in the past.
+		err = fmt.Errorf("websocket: handshake with %s: %w", cr.addr, ctx.Err())
+	}
+	if err == nil {
+		if err = nc.SetDeadline(time.Time{}); err != nil {
+			err = fmt.Errorf("websocket: clearing handshake deadline: %w", err)
+		}
+	}
+	if err != nil {
+		nc.Close()
+		return nil, resp, withContextErr(ctx, err)
+	}
+	return newConn(conn, connConfig{
+		isServer:        false,
+		subprotocol:     subprotocol,
+		readBufferSize:  d.ReadBufferSize,
+		writeBufferSize: d.WriteBufferSize,
+		writeBufferPool: d.WriteBufferPool,
+		br:              br,
+	}), resp, nil
+}
+
+// netDial opens the TCP connection to addr.
+func (d *Dialer) netDial(ctx context.Context, addr string) (net.Conn, error) {
+	dial := d.NetDialContext
+	if dial == nil {
+		var nd net.Dialer
+		dial = nd.DialContext
+	}
+	nc, err := dial(ctx, "tcp", addr)
+	if err != nil {
+		if nc != nil {
+			nc.Close()
+		}
+		return nil, err
+	}
+	if nc == nil {
+		return nil, errors.New("NetDialContext returned a nil net.Conn and no error")
+	}
+	return nc, nil
+}
+
+// withContextErr makes err also wrap ctx's error when ctx has ended, since
+// the failure (typically an I/O timeout) is then due to it. A refused
+// handshake keeps its own error.
+func withContextErr(ctx context.Context, err error) error {
+	cerr := ctx.Err()
+	if cerr == nil {
+		// The connection's deadline is the context's, and its timeout may
+		// be reported before the context's own timer fires.
+		if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
+			cerr = context.DeadlineExceeded
+		}
+	}
+	if cerr == nil || errors.Is(err, cerr) || errors.Is(err, ErrBadHandshake) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", cerr, err)
+}
+
+// handshake runs, on the connected nc, the proxy CONNECT (when proxyURL is
+// set), the TLS handshake (for wss) and the WebSocket handshake. It returns
+// the connection to build the Conn on, the reader holding any bytes read
+// past the response, and the negotiated subprotocol. It does not close nc.
+func (d *Dialer) handshake(nc net.Conn, cr *clientRequest, proxyURL *url.URL) (conn net.Conn, br *bufio.Reader, subprotocol string, resp *http.Response, err error) {
+	conn = nc
+	if proxyURL != nil {
+		if conn, err = proxyConnect(conn, proxyURL, cr.addr); err != nil {
+			return nil, nil, "", nil, err
+		}
+	}
+	if cr.secure {
+		if conn, err = d.tlsHandshake(conn, cr.serverName); err != nil {
+			return nil, nil, "", nil, err
+		}
+	}
+	if err := cr.req.Write(conn); err != nil {
+		return nil, nil, "", nil, fmt.Errorf("websocket: writing handshake request: %w", err)
+	}
+
+	size := d.ReadBufferSize
+	if size <= 0 {
+		size = defaultReadBufferSize
+	}
+	head := &headLimitReader{r: conn, n: maxResponseHeadBytes}
+	br = bufio.NewReaderSize(head, size)
+	resp, err = http.ReadResponse(br, cr.req)
+	if err != nil {
+		return nil, nil, "", nil, fmt.Errorf("websocket: reading handshake response: %w", err)
+	}
+	if d.Jar != nil {
+		if rc := resp.Cookies(); len(rc) > 0 {
+			d.Jar.SetCookies(cr.req.URL, rc)
+		}
+	}
+	subprotocol, err = checkResponse(resp, cr)
+	if err != nil {
+		keepErrorBody(resp)
+		return nil, nil, "", resp, err
+	}
+	head.n = -1 // the Conn reads frames through br without a limit
+	return conn, br, subprotocol, resp, nil
+}
+
+// tlsHandshake runs the TLS client handshake on conn. It is bounded by the
+// deadline set on the underlying connection.
+func (d *Dialer) tlsHandshake(conn net.Conn, serverName string) (net.Conn, error) {
+	var cfg *tls.Config
+	if d.TLSClientConfig != nil {
+		cfg = d.TLSClientConfig.Clone()
+	} else {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = serverName
+	}
+	// Offering h2 could make the server select it, and the WebSocket
+	// handshake below is HTTP/1.1.
+	if slices.Contains(cfg.NextProtos, "http/1.1") {
+		cfg.NextProtos = []string{"http/1.1"}
+	} else {
+		cfg.NextProtos = nil
+	}
+	tc := tls.Client(conn, cfg)
+	if err := tc.Handshake(); err != nil {
+		return nil, fmt.Errorf("websocket: TLS handshake with %s: %w", serverName, err)
+	}
+	return tc, nil
+}
+
+// keepErrorBody replaces resp.Body with its first maxErrorBodyBytes, so
+// that it stays readable once the connection is closed.
+func keepErrorBody(resp *http.Response) {
+	buf := make([]byte, maxErrorBodyBytes)
+	n, _ := io.ReadFull(resp.Body, buf)
+	resp.Body = io.NopCloser(bytes.NewReader(buf[:n]))
+}
+
+// clientRequest is a handshake request ready to be sent, with what checking
+// the response needs.
+type clientRequest struct {
+	req        *http.Request // URL scheme http or https
+	addr       string        // host:port of the server
+	serverName string        // host name for TLS
+	secure     bool          // wss
+	key        string        // Sec-WebSocket-Key
+	protocols  []string      // subprotocols requested
+}
+
+// reservedRequestHeaders are set by the handshake; requestHeader must not
+// hold them.
+var reservedRequestHeaders = [...]string{hdrUpgrade, hdrConnection, hdrWSKey, hdrWSVersion, hdrWSExtensions}
+
+// newClientRequest parses urlStr and builds the handshake request. It does
+// no I/O. Errors wrap errMalformedURL or errBadRequestHeader.
+func newClientRequest(urlStr string, requestHeader http.Header, subprotocols []string) (*clientRequest, error) {
+	u, err := url.Parse(urlStr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errMalformedURL, err)
+	}
+	cr := &clientRequest{}
+	port := "80"
+	switch u.Scheme {
+	case "ws", "http":
+		u.Scheme = "http"
+	case "wss", "https":
+		u.Scheme = "https"
+		cr.secure = true
+		port = "443"
+	default:
+		return nil, fmt.Errorf("%w: scheme %q is not ws, wss, http or https", errMalformedURL, u.Scheme)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("%w: user information is not allowed in a WebSocket URL", errMalformedURL)
+	}
+	if u.Opaque != "" || u.Hostname() == "" {
+		return nil, fmt.Errorf("%w: %q has no host", errMalformedURL, urlStr)
+	}
+	if p := u.Port(); p != "" {
+		port = p
+	}
+	// Fragments mean nothing in a WebSocket URL (RFC 6455 section 3).
+	u.Fragment, u.RawFragment = "", ""
+	cr.serverName = u.Hostname()
+	cr.addr = net.JoinHostPort(cr.serverName, port)
+
+	cr.req = &http.Request{
+		Method:     http.MethodGet,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header, len(requestHeader)+5),
+		Host:       u.Host,
+	}
+	for k, vs := range requestHeader {
+		if !isToken(k) {
+			return nil, fmt.Errorf("%w: invalid header name %q", errBadRequestHeader, k)
+		}
+		for _, v := range vs {
+			if !isValidHeaderValue(v) {
+				return nil, fmt.Errorf("%w: invalid value for %s", errBadRequestHeader, k)
+			}
+		}
+		for _, reserved := range reservedRequestHeaders {
+			if asciiEqualFold(k, reserved) {
+				return nil, fmt.Errorf("%w: %s is set by the handshake", errBadRequestHeader, k)
+			}
+		}
+		switch {
+		case asciiEqualFold(k, "Host"):
+			if len(vs) > 0 {
+				cr.req.Host = vs[0]
+			}
+		case asciiEqualFold(k, hdrWSProtocol):
+			if len(subprotocols) > 0 {
+				return nil, fmt.Errorf("%w: Sec-WebSocket-Protocol given both in the header and in Dialer.Subprotocols", errBadRequestHeader)
+			}
+			for _, v := range vs {
+				for v != "" {
+					var p string
+					p, v = nextListElement(v)
+					if !isToken(p) {
+						return nil, fmt.Errorf("%w: subprotocol %q is not a token", errBadRequestHeader, p)
+					}
+					cr.protocols = append(cr.protocols, p)
+				}
+			}
+			cr.req.Header["Sec-WebSocket-Protocol"] = vs
+		default:
+			cr.req.Header[k] = vs
+		}
+	}
+	for _, p := range subprotocols {
+		if !isToken(p) {
+			return nil, fmt.Errorf("%w: subprotocol %q is not a token", errBadRequestHeader, p)
+		}
+	}
+	if len(subprotocols) > 0 {
+		cr.protocols = subprotocols
+		cr.req.Header["Sec-WebSocket-Protocol"] = []string{strings.Join(subprotocols, ", ")}
+	}
+
+	var raw [16]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, fmt.Errorf("websocket: generating Sec-WebSocket-Key: %w", err)
+	}
+	cr.key = base64.StdEncoding.EncodeToString(raw[:])
+	// The RFC's capitalization, which some servers expect.
+	cr.req.Header["Upgrade"] = []string{"websocket"}
+	cr.req.Header["Connection"] = []string{"Upgrade"}
+	cr.req.Header["Sec-WebSocket-Key"] = []string{cr.key}
+	cr.req.Header["Sec-WebSocket-Version"] = []string{"13"}
+	return cr, nil
+}
+
+// checkResponse checks that resp accepts the handshake request cr and
+// returns the subprotocol it selected. Errors wrap ErrBadHandshake.
+func checkResponse(resp *http.Response, cr *clientRequest) (subprotocol string, err error) {
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		return "", fmt.Errorf("%w: status %q, want 101", ErrBadHandshake, resp.Status)
+	}
+	if !headerHasToken(resp.Header, hdrUpgrade, "websocket") {
+		return "", fmt.Errorf("%w: Upgrade header does not list websocket", ErrBadHandshake)
+	}
+	if !headerHasToken(resp.Header, hdrConnection, "upgrade") {
+		return "", fmt.Errorf("%w: Connection header does not list upgrade", ErrBadHandshake)
+	}
+	if accept := resp.Header[hdrWSAccept]; len(accept) != 1 || accept[0] != computeAcceptKey(cr.key) {
+		return "", fmt.Errorf("%w: missing or wrong Sec-WebSocket-Accept", ErrBadHandshake)
+	}
+	switch protocols := resp.Header[hdrWSProtocol]; {
+	case len(protocols) > 1:
+		return "", fmt.Errorf("%w: more than one Sec-WebSocket-Protocol header", ErrBadHandshake)
+	case len(protocols) == 1 && protocols[0] != "":
+		subprotocol = protocols[0]
+		if !slices.Contains(cr.protocols, subprotocol) {
+			return "", fmt.Errorf("%w: server selected subprotocol %q, which was not requested", ErrBadHandshake, subprotocol)
+		}
+	}
+	if headerHasAnyElement(resp.Header, hdrWSExtensions) {
+		return "", fmt.Errorf("%w: server accepted an extension that was not offered", ErrBadHandshake)
+	}
+	return subprotocol, nil
+}
+
+// headLimitReader reads from r but fails with errResponseTooLarge once n
+// bytes were read. A negative n means no limit.
+type headLimitReader struct {
+	r io.Reader
+	n int64
+}
+
+func (l *headLimitReader) Read(p []byte) (int, error) {
+	if l.n < 0 {
+		return l.r.Read(p)
+	}
+	if l.n == 0 {
+		return 0, errResponseTooLarge
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
