@@ -5,6 +5,8 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -185,4 +187,53 @@ func TestContextTakeoverSavesBytes(t *testing.T) {
 	with, without := wire(true), wire(false)
 	t.Logf("20 × 2000 B JSON: %d bytes with context takeover, %d without", with, without)
 	assert.Less(t, with, without)
+}
+
+// TestDialerCompression: our Dialer and Upgrader negotiate deflate with
+// every server option, and messages cross both ways compressed.
+func TestDialerCompression(t *testing.T) {
+	for _, opts := range []*CompressionOptions{nil, {ServerNoContextTakeover: true}, {ClientNoContextTakeover: true, Level: 9, Threshold: -1}} {
+		up := Upgrader{EnableCompression: true, Compression: opts}
+		srv := httptest.NewServer(up.Handler(func(c *Conn) {
+			for {
+				mt, p, err := c.ReadMessage()
+				if err != nil {
+					return
+				}
+				if err := c.WriteMessage(mt, p); err != nil {
+					return
+				}
+			}
+		}))
+		d := Dialer{EnableCompression: true}
+		c, resp, err := d.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+		require.NoError(t, err)
+		assert.Contains(t, resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate")
+		require.NotNil(t, c.compress)
+		for _, n := range []int{10, 600, 100000} {
+			msg := jsonLike(n)
+			require.NoError(t, c.WriteMessage(TextMessage, msg))
+			_, got, err := c.ReadMessage()
+			require.NoError(t, err)
+			assert.Equal(t, msg, got)
+		}
+		require.NoError(t, c.Close())
+		srv.Close()
+	}
+	// A server answering with an extension we did not offer is refused.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nc, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		key := r.Header.Get("Sec-WebSocket-Key")
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+			computeAcceptKey(key) + "\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n")
+		_ = brw.Flush()
+	}))
+	defer srv.Close()
+	d := Dialer{EnableCompression: true}
+	_, _, err := d.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	assert.ErrorIs(t, err, ErrBadHandshake)
 }

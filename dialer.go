@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/wsup/websocket/internal/deflate"
 )
 
 // ErrBadHandshake is wrapped by the error Dialer.DialContext returns when
@@ -97,6 +99,13 @@ type Dialer struct {
 	// (RFC 9110: letters, digits and !#$%&'*+-.^_`|~).
 	Subprotocols []string
 
+	// EnableCompression offers permessage-deflate (RFC 7692). When the
+	// server accepts, messages of at least 512 bytes are compressed with
+	// flate.BestSpeed and the window and context takeover the server
+	// answered; Conn.EnableWriteCompression and SetCompressionLevel adjust
+	// that per connection.
+	EnableCompression bool
+
 	// Jar, when non-nil, supplies the cookies sent with the handshake
 	// request and stores the cookies the response sets (also when the
 	// handshake is refused).
@@ -160,6 +169,10 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 	if err != nil {
 		return nil, nil, err
 	}
+	if d.EnableCompression {
+		cr.offerDeflate = true
+		cr.req.Header["Sec-WebSocket-Extensions"] = []string{deflate.ClientOffer}
+	}
 	if d.HandshakeTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d.HandshakeTimeout)
@@ -202,6 +215,15 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
 
 	conn, br, subprotocol, resp, err := d.handshake(nc, cr, proxyURL)
+	var compress *compressParams
+	if err == nil && cr.offerDeflate && headerHasAnyElement(resp.Header, hdrWSExtensions) {
+		p, perr := deflate.ParseResponse(resp.Header[hdrWSExtensions])
+		if perr != nil {
+			err = fmt.Errorf("%w: %w", ErrBadHandshake, perr)
+		} else {
+			compress = &compressParams{params: p, level: defaultCompressionLevel, threshold: defaultCompressionThreshold}
+		}
+	}
 	if !stop() && err == nil {
 		// The AfterFunc ran or is running: the connection's deadline is
 		// (or is about to be) in the past.
@@ -223,6 +245,7 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 		writeBufferSize: d.WriteBufferSize,
 		writeBufferPool: d.WriteBufferPool,
 		br:              br,
+		compress:        compress,
 	}), resp, nil
 }
 
@@ -351,6 +374,8 @@ type clientRequest struct {
 	secure     bool          // wss
 	key        string        // Sec-WebSocket-Key
 	protocols  []string      // subprotocols requested
+	// offerDeflate is set when the request offers permessage-deflate.
+	offerDeflate bool
 }
 
 // reservedRequestHeaders are set by the handshake; requestHeader must not
@@ -484,7 +509,7 @@ func checkResponse(resp *http.Response, cr *clientRequest) (subprotocol string, 
 			return "", fmt.Errorf("%w: server selected subprotocol %q, which was not requested", ErrBadHandshake, subprotocol)
 		}
 	}
-	if headerHasAnyElement(resp.Header, hdrWSExtensions) {
+	if headerHasAnyElement(resp.Header, hdrWSExtensions) && !cr.offerDeflate {
 		return "", fmt.Errorf("%w: server accepted an extension that was not offered", ErrBadHandshake)
 	}
 	return subprotocol, nil
