@@ -89,4 +89,20 @@
 // with 1001 (going away) and waits for the closing handshakes; call it after
 // http.Server.Shutdown, which does not wait for upgraded connections.
 // Ping(ctx) waits for the pong that answers it.
+//
+// # HTTP/2
+//
+// Upgrade also accepts WebSockets over HTTP/2 (RFC 8441, extended CONNECT)
+// on the same route, with the same checks. Go's HTTP/2 server offers
+// extended CONNECT only when the process starts with
+// GODEBUG=http2xconnect=1 in its environment. Such requests have the method
+// CONNECT: a route registered as "GET /ws" does not receive them; register
+// "/ws". Over HTTP/2 the connection lives as long as the handler: return
+// only after Close (Upgrader.Handler does that).
+//
+// # Client
+//
+// Dialer opens client connections over ws:// and wss://, through HTTP
+// CONNECT proxies, with permessage-deflate when EnableCompression is set.
+// Client frames are masked with keys from crypto/rand.
 package websocket
