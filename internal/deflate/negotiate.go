@@ -43,7 +43,7 @@ type Params struct {
 type ServerConfig struct {
 	// DisableServerContextTakeover / DisableClientContextTakeover force
 	// *_no_context_takeover in the answer (to save memory).
-	// DisableServerContextTakeover spares the ~1 MiB flate.Writer a
+	// DisableServerContextTakeover spares the ~800 KiB flate.Writer a
 	// connection would otherwise keep between messages;
 	// DisableClientContextTakeover spares the 2^ClientMaxWindowBits bytes
 	// of window the Decompressor would keep.
