@@ -99,6 +99,7 @@ type Conn struct {
 	readCompressed bool                  // the message in progress has RSV1 (deflate)
 	readDecomp     *deflate.Decompressor // nil until the first compressed message
 	readSrc        frameSource
+	discardBuf     []byte // scratch for skipping compressed messages; nil until needed
 	handlePing     func(appData string) error
 	handlePong     func(appData string) error
 	handleClose    func(code int, text string) error
@@ -117,6 +118,7 @@ type Conn struct {
 	writeBufSize    int
 	ctrlBuf         [frame.MaxHeaderSize + frame.MaxControlPayload]byte // guarded by frameMu
 	bufs            net.Buffers                                         // guarded by frameMu
+	bufsArr         [2][]byte                                           // backing array of bufs
 	writePool       BufferPool
 	compressEnabled bool                // guarded by msgMu
 	compressLevel   int                 // guarded by msgMu

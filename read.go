@@ -82,19 +82,20 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 		size = int(c.readRemaining)
 	}
 	p = make([]byte, 0, size)
-	for {
+	for c.readInMessage {
 		if len(p) == cap(p) {
 			p = append(p, 0)[:len(p)]
 		}
 		n, err := c.readLocked(p[len(p):cap(p)])
 		p = p[:len(p)+n]
 		if err == io.EOF {
-			return messageType, p, nil
+			break
 		}
 		if err != nil {
 			return 0, nil, err
 		}
 	}
+	return messageType, p, nil
 }
 
 // messageReader reads the payload of one data message.
@@ -135,12 +136,19 @@ func (c *Conn) readLocked(p []byte) (int, error) {
 			if n > 0 && c.readText && !c.readUTF8.Write(p[:n]) {
 				return 0, c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in text message", ErrInvalidUTF8))
 			}
+			if err == nil && c.readRemaining == 0 && c.readFinal {
+				// The message ends here; end it now rather than on the
+				// next call, so the caller sees the end without another
+				// read.
+				if err := c.endMessageLocked(); err != nil {
+					return 0, err
+				}
+			}
 			return n, err
 		}
 		if c.readFinal {
-			c.readInMessage = false
-			if c.readText && !c.readUTF8.Complete() {
-				return 0, c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in text message", ErrInvalidUTF8))
+			if err := c.endMessageLocked(); err != nil {
+				return 0, err
 			}
 			return 0, io.EOF
 		}
@@ -173,20 +181,61 @@ func (c *Conn) readPayloadLocked(p []byte) (int, error) {
 	return n, nil
 }
 
+// endMessageLocked ends an uncompressed message whose last byte was read.
+func (c *Conn) endMessageLocked() error {
+	c.readInMessage = false
+	if c.readText && !c.readUTF8.Complete() {
+		return c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in text message", ErrInvalidUTF8))
+	}
+	return nil
+}
+
 // discardMessageLocked skips the rest of the message in progress. Text is
 // still validated, and compressed messages are still inflated: with context
-// takeover the next message may refer to this one.
+// takeover the next message may refer to this one. Uncompressed payload is
+// skipped inside the read buffer, without a copy.
 func (c *Conn) discardMessageLocked() error {
-	var buf [512]byte
-	for {
-		_, err := c.readLocked(buf[:])
-		if err == io.EOF {
-			return nil
+	if c.readCompressed {
+		if c.discardBuf == nil {
+			c.discardBuf = make([]byte, 512)
 		}
-		if err != nil {
-			return err
+		for {
+			_, err := c.readLocked(c.discardBuf)
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
 		}
 	}
+	for c.readInMessage {
+		if c.readRemaining == 0 {
+			if c.readFinal {
+				return c.endMessageLocked()
+			}
+			if _, err := c.nextFrameLocked(); err != nil {
+				return err
+			}
+			continue
+		}
+		if c.br.Buffered() == 0 {
+			if _, err := c.br.Peek(1); err != nil {
+				return c.setReadErrLocked(eofError(err, 1))
+			}
+		}
+		n := min(int64(c.br.Buffered()), c.readRemaining)
+		b, _ := c.br.Peek(int(n))
+		if c.readMasked {
+			c.readKeyPos = frame.Mask(c.readKey, c.readKeyPos, b)
+		}
+		if c.readText && !c.readUTF8.Write(b) {
+			return c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in text message", ErrInvalidUTF8))
+		}
+		_, _ = c.br.Discard(int(n))
+		c.readRemaining -= n
+	}
+	return nil
 }
 
 // nextFrameLocked reads frame headers, handling control frames, until a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -56,8 +57,10 @@ func (u *Upgrader) track(c *Conn) (*Conn, error) {
 		registries.m[u] = r
 	}
 	if r.shutdown {
+		// The handshake finished while Shutdown ran: close this one the
+		// same way, without making the handler wait.
 		registries.mu.Unlock()
-		c.closeLocal(ErrShuttingDown, CloseGoingAway, "server shutting down")
+		go c.shutdown(time.Now().Add(closeTimeout))
 		return nil, ErrShuttingDown
 	}
 	r.conns[c] = struct{}{}
@@ -88,8 +91,11 @@ func (u *Upgrader) untrack(c *Conn) {
 // refuses new handshakes (503 Service Unavailable), sends each connection a
 // close frame with 1001 (going away), waits for the peers' close frames
 // until ctx ends (at most 5 seconds per connection when ctx has no
-// deadline), then closes what is left. Reads on those connections fail with
-// ErrShuttingDown. It returns ctx.Err() when ctx ended first, else nil.
+// deadline), then closes what is left. A connection whose handshake
+// completes while Shutdown runs is closed the same way, on its own. Reads on those connections fail with
+// ErrShuttingDown. It returns nil when every peer answered, else ctx.Err(),
+// or context.DeadlineExceeded when ctx had no deadline and a peer did not
+// answer within 5 seconds.
 //
 // http.Server.Shutdown does not wait for hijacked connections; call
 // Shutdown after it, or from http.Server.RegisterOnShutdown. Shutdown is
@@ -116,11 +122,14 @@ func (u *Upgrader) Shutdown(ctx context.Context) error {
 		deadline = time.Now().Add(closeTimeout)
 	}
 	var wg sync.WaitGroup
+	var forced atomic.Bool
 	for _, c := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.shutdown(deadline)
+			if !c.shutdown(deadline) {
+				forced.Store(true)
+			}
 		}()
 	}
 	done := make(chan struct{})
@@ -130,6 +139,13 @@ func (u *Upgrader) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		if forced.Load() {
+			// Some peer did not answer by the deadline.
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return context.DeadlineExceeded
+		}
 		return nil
 	case <-ctx.Done():
 		for _, c := range conns {
@@ -141,13 +157,15 @@ func (u *Upgrader) Shutdown(ctx context.Context) error {
 }
 
 // shutdown runs the closing handshake with 1001 and closes the connection.
-func (c *Conn) shutdown(deadline time.Time) {
+// It reports whether the peer's close frame arrived.
+func (c *Conn) shutdown(deadline time.Time) bool {
 	c.readCause.CompareAndSwap(nil, &causeBox{ErrShuttingDown})
 	err := c.WriteControl(CloseMessage, FormatCloseMessage(CloseGoingAway, "server shutting down"), deadline)
 	if err == nil || err == ErrCloseSent {
 		c.awaitPeerClose(deadline)
 	}
 	_ = c.closeNetConn()
+	return c.peerCloseCode.Load() != 0
 }
 
 // Handler returns an http.Handler that upgrades each request and runs serve

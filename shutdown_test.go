@@ -46,8 +46,10 @@ func TestShutdown(t *testing.T) {
 	var up Upgrader
 	var handlerErrs sync.WaitGroup
 	errs := make(chan error, 100)
+	started := make(chan struct{}, 100)
 	srv := httptest.NewServer(up.Handler(func(c *Conn) {
 		defer handlerErrs.Done()
+		started <- struct{}{}
 		for {
 			if _, _, err := c.ReadMessage(); err != nil {
 				errs <- err
@@ -66,6 +68,9 @@ func TestShutdown(t *testing.T) {
 			_, _, err := c.ReadMessage()
 			clientErrs <- err
 		}(clients[i])
+	}
+	for i := 0; i < n; i++ {
+		<-started // every connection is tracked
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -95,7 +100,9 @@ func TestShutdown(t *testing.T) {
 // ends, and Shutdown reports it.
 func TestShutdownContextEnds(t *testing.T) {
 	var up Upgrader
+	started := make(chan struct{}, 1)
 	srv := httptest.NewServer(up.Handler(func(c *Conn) {
+		started <- struct{}{}
 		for {
 			if _, _, err := c.ReadMessage(); err != nil {
 				return
@@ -104,6 +111,7 @@ func TestShutdownContextEnds(t *testing.T) {
 	}))
 	defer srv.Close()
 	rc := rawDial(t, srv, "") // never answers the close
+	<-started
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	assert.ErrorIs(t, up.Shutdown(ctx), context.DeadlineExceeded)

@@ -355,9 +355,10 @@ func (c *Conn) writeLocked(deadlineNs int64, b, extra []byte) error {
 	if len(extra) == 0 {
 		_, err = c.conn.Write(b)
 	} else {
-		c.bufs = append(c.bufs[:0], b, extra)
+		c.bufsArr = [2][]byte{b, extra}
+		c.bufs = c.bufsArr[:]
 		_, err = c.bufs.WriteTo(c.conn)
-		c.bufs = c.bufs[:0]
+		c.bufsArr = [2][]byte{}
 	}
 	if err != nil {
 		c.writeErr = err
