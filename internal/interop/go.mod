@@ -1,6 +1,6 @@
 module github.com/wsup/websocket/internal/interop
 
-go 1.24
+go 1.24.0
 
 replace github.com/wsup/websocket => ../..
 
@@ -9,10 +9,12 @@ require (
 	github.com/gorilla/websocket v1.5.3
 	github.com/stretchr/testify v1.10.0
 	github.com/wsup/websocket v0.0.0-00010101000000-000000000000
+	golang.org/x/net v0.50.0
 )
 
 require (
 	github.com/davecgh/go-spew v1.1.1 // indirect
 	github.com/pmezard/go-difflib v1.0.0 // indirect
+	golang.org/x/text v0.34.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
