@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# scripts/test.sh runs every check of the project: the one command for
+# developers (bash scripts/test.sh) and CI (.ci/run execs it).
+#
+# It installs what is missing when it can (staticcheck with go install;
+# Debian's chromium with apt-get when run as root; the Node packages of
+# internal/interop/node with npm ci), then, for the root module and every
+# nested one (each go.mod outside node_modules and testdata):
+#   gofmt, go vet, staticcheck, go test -race (fuzz seed corpora included),
+#   and a short fuzzing burst for every Fuzz target.
+# A failing check does not stop the others; the script exits 1 at the end,
+# naming every failed check, or prints "wsup: all checks passed".
+#
+# Environment:
+#   WSUP_FUZZTIME      fuzzing time per target (default 5s)
+#   WSUP_SKIP_BROWSER  1 skips the headless Chromium test (never set in CI)
+set -euo pipefail
+
+readonly STATICCHECK_MODULE=honnef.co/go/tools/cmd/staticcheck
+readonly STATICCHECK_VERSION=v0.6.1 # the module version of staticcheck 2025.1.1
+readonly FUZZTIME=${WSUP_FUZZTIME:-5s}
+readonly TEST_TIMEOUT=8m
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+started=$SECONDS
+failed=()
+
+section() {
+	printf '\n==== %s (at %ds) ====\n' "$*" "$((SECONDS - started))"
+}
+
+# run LABEL CMD...: runs CMD in a subshell; a failure is recorded under
+# LABEL and the script goes on.
+run() {
+	local label=$1
+	shift
+	echo "+ $*"
+	if ! ("$@") </dev/null; then
+		echo "FAILED: $label"
+		failed+=("$label")
+	fi
+}
+
+# count_files DIR: prints how many files DIR holds (0 when it is missing).
+count_files() {
+	if [ -d "$1" ]; then
+		find "$1" -type f | wc -l
+	else
+		echo 0
+	fi
+}
+
+# fuzz_one MODULE PKG PKGDIR TARGET: fuzzes one target for $FUZZTIME.
+# Go 1.26's fuzzing coordinator can report "context deadline exceeded" when
+# -fuzztime ends while a worker is busy (go.dev/issue/75804): the target then
+# fails although no input failed. A real failure always writes its input
+# under PKGDIR/testdata/fuzz/TARGET, so a run that failed that way without
+# writing one is run once more; any other failure, or a second one, counts.
+fuzz_one() {
+	local mod=$1 pkg=$2 dir=$3 target=$4
+	local corpus="$dir/testdata/fuzz/$target" log attempt before status
+	log=$(mktemp)
+	for attempt in 1 2; do
+		before=$(count_files "$corpus")
+		echo "+ go -C $mod test -run '^\$' -fuzz '^$target\$' -fuzztime $FUZZTIME $pkg"
+		status=0
+		go -C "$mod" test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" </dev/null 2>&1 |
+			tee "$log" || status=$?
+		[ "$status" = 0 ] && break
+		if [ "$attempt" = 1 ] && grep -q 'context deadline exceeded' "$log" &&
+			[ "$(count_files "$corpus")" = "$before" ]; then
+			echo "note: $target failed with 'context deadline exceeded' and wrote no failing input (go.dev/issue/75804): running it once more"
+			continue
+		fi
+		break
+	done
+	rm -f "$log"
+	return "$status"
+}
+
+# in_dir DIR CMD...: runs CMD in DIR.
+in_dir() {
+	cd "$1" && shift && "$@"
+}
+
+have_chromium() {
+	[ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1
+}
+
+apt_updated=0
+# apt_install PKG...: installs Debian packages when running as root.
+apt_install() {
+	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+		echo "cannot install $* (needs root and apt-get)"
+		return 1
+	fi
+	if [ "$apt_updated" = 0 ]; then
+		apt-get update -q
+		apt_updated=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+}
+
+section "Setup"
+command -v go >/dev/null 2>&1 || { echo "go is not in PATH: install Go 1.24 or newer"; exit 1; }
+go version
+PATH="$(go env GOPATH)/bin:$PATH"
+
+if ! staticcheck -version 2>/dev/null | grep -q "(${STATICCHECK_VERSION#v})"; then
+	echo "installing staticcheck $STATICCHECK_VERSION"
+	go install "$STATICCHECK_MODULE@$STATICCHECK_VERSION"
+fi
+staticcheck -version
+
+if ! have_chromium; then
+	echo "chromium is missing: installing Debian's chromium"
+	apt_install chromium || echo "WARNING: no chromium: the browser test will fail unless WSUP_SKIP_BROWSER=1"
+fi
+if have_chromium; then
+	# Debian's wrapper script prints a harmless shell warning on some hosts.
+	chromium --version 2>/dev/null || true
+fi
+
+readonly NODE_DIR=internal/interop/node
+if [ -f "$NODE_DIR/package.json" ]; then
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "npm is missing: installing Debian's nodejs and npm"
+		apt_install nodejs npm
+	fi
+	if [ ! -f "$NODE_DIR/node_modules/.package-lock.json" ] ||
+		[ "$NODE_DIR/package-lock.json" -nt "$NODE_DIR/node_modules/.package-lock.json" ]; then
+		(cd "$NODE_DIR" && npm ci --no-audit --no-fund)
+	else
+		echo "$NODE_DIR/node_modules is up to date"
+	fi
+fi
+
+# Every module: the root first, then the nested ones in path order.
+mapfile -t modules < <(find . -name go.mod -not -path '*/node_modules/*' -not -path '*/testdata/*' \
+	-not -path './.git/*' -printf '%h\n' | sort)
+echo "modules: ${modules[*]}"
+
+section "gofmt"
+if ! unformatted=$(find . -name '*.go' -not -path '*/node_modules/*' -not -path '*/testdata/*' \
+	-not -path './.git/*' -print0 | xargs -0 gofmt -l 2>&1); then
+	echo "$unformatted"
+	failed+=("gofmt")
+elif [ -n "$unformatted" ]; then
+	echo "gofmt would change these files (run gofmt -w on them):"
+	sed 's/^/  /' <<<"$unformatted"
+	failed+=("gofmt")
+else
+	echo "all Go files are formatted"
+fi
+
+section "go vet"
+for mod in "${modules[@]}"; do
+	run "go vet ($mod)" go -C "$mod" vet ./...
+done
+
+section "staticcheck"
+for mod in "${modules[@]}"; do
+	run "staticcheck ($mod)" in_dir "$mod" staticcheck ./...
+done
+
+section "go test -race"
+for mod in "${modules[@]}"; do
+	run "go test ($mod)" go -C "$mod" test -race -count=1 -timeout "$TEST_TIMEOUT" ./...
+done
+
+section "allocation guards (no -race: sync.Pool drops items under the race detector)"
+run "go test -run Allocs (.)" go test -count=1 -run 'Allocs' ./...
+
+section "fuzzing, $FUZZTIME per target"
+for mod in "${modules[@]}"; do
+	# Packages whose tests define a fuzz target, confirmed by go test -list.
+	while read -r pkg dir; do
+		grep -qs '^func Fuzz' "$dir"/*_test.go || continue
+		if ! targets=$(go -C "$mod" test -run '^$' -list '^Fuzz' "$pkg" </dev/null); then
+			echo "$targets"
+			failed+=("listing fuzz targets ($pkg)")
+			continue
+		fi
+		for target in $(grep '^Fuzz' <<<"$targets" || true); do
+			if ! fuzz_one "$mod" "$pkg" "$dir" "$target"; then
+				echo "FAILED: fuzz $pkg $target"
+				failed+=("fuzz $pkg $target")
+			fi
+		done
+	done < <(go -C "$mod" list -f '{{.ImportPath}} {{.Dir}}' ./...)
+done
+
+section "Summary"
+echo "total time: $((SECONDS - started))s"
+if [ "${#failed[@]}" -gt 0 ]; then
+	echo "wsup: ${#failed[@]} check(s) failed:"
+	printf '  %s\n' "${failed[@]}"
+	exit 1
+fi
+echo "wsup: all checks passed"
