@@ -105,20 +105,24 @@ type received struct {
 }
 
 // session is what the server's handler saw on one WebSocket connection:
-// the messages it read and the error that ended the read loop.
+// the messages it read, the error that ended the read loop, and how the
+// handshake came (method and HTTP major version).
 type session struct {
-	msgs []received
-	err  error
+	msgs   []received
+	err    error
+	method string
+	proto  int
 }
 
 // newServer returns a test server on 127.0.0.1 serving the page, the plan,
 // the echo endpoint /ws (which sends welcome first) and /results. Sessions
-// and results are delivered on the returned channels.
-func newServer(t *testing.T) (*httptest.Server, <-chan session, <-chan pageResults) {
+// and results are delivered on the returned channels. With h2 the server
+// speaks TLS and HTTP/2, and permessage-deflate is on.
+func newServer(t *testing.T, h2 bool) (*httptest.Server, <-chan session, <-chan pageResults) {
 	t.Helper()
 	sessions := make(chan session, 1)
 	results := make(chan pageResults, 1)
-	var up websocket.Upgrader
+	up := websocket.Upgrader{EnableCompression: h2}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -129,14 +133,15 @@ func newServer(t *testing.T) (*httptest.Server, <-chan session, <-chan pageResul
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"messages": plan})
 	})
-	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
+	// No method in the pattern: over HTTP/2 the handshake is a CONNECT.
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			deliver(sessions, session{err: fmt.Errorf("upgrade: %w", err)})
 			return
 		}
 		defer c.Close()
-		var s session
+		s := session{method: r.Method, proto: r.ProtoMajor}
 		if err := c.WriteMessage(websocket.TextMessage, []byte(welcome)); err != nil {
 			deliver(sessions, session{err: fmt.Errorf("sending welcome: %w", err)})
 			return
@@ -165,7 +170,13 @@ func newServer(t *testing.T) (*httptest.Server, <-chan session, <-chan pageResul
 		}
 		deliver(results, res)
 	})
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewUnstartedServer(mux)
+	if h2 {
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
 	return srv, sessions, results
 }
@@ -190,7 +201,7 @@ func findChromium() (string, error) {
 // receives chromium's exit status should it exit on its own, and the path of
 // the file holding its output. Chromium, with every process it started, is
 // killed when ctx ends or the test ends.
-func startChromium(t *testing.T, ctx context.Context, bin, url string) (exited <-chan error, logPath string) {
+func startChromium(t *testing.T, ctx context.Context, bin, url string, extraFlags ...string) (exited <-chan error, logPath string) {
 	t.Helper()
 	dir := t.TempDir()
 	logPath = filepath.Join(dir, "chromium.log")
@@ -199,12 +210,13 @@ func startChromium(t *testing.T, ctx context.Context, bin, url string) (exited <
 	t.Cleanup(func() { _ = logFile.Close() })
 
 	ctx, cancel := context.WithCancel(ctx)
-	cmd := exec.CommandContext(ctx, bin,
+	args := append([]string{
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
 		"--no-first-run", "--disable-background-networking",
 		"--disable-component-update", "--disable-sync",
-		"--user-data-dir="+filepath.Join(dir, "profile"),
-		url)
+		"--user-data-dir=" + filepath.Join(dir, "profile"),
+	}, extraFlags...)
+	cmd := exec.CommandContext(ctx, bin, append(args, url)...)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.WaitDelay = 5 * time.Second
@@ -244,6 +256,41 @@ func chromiumLog(path string) string {
 // results; the test checks them, what the server read, and the closing
 // handshake (code 4000, reason "done") on both sides.
 func TestChromium(t *testing.T) {
+	sess := runChromium(t, false)
+	assert.Equal(t, http.MethodGet, sess.method)
+	assert.Equal(t, 1, sess.proto)
+}
+
+// TestChromiumHTTP2 runs the same session over HTTP/2 (RFC 8441) in a child
+// process started with GODEBUG=http2xconnect=1, which Go's HTTP/2 server
+// needs, in its environment, to offer extended CONNECT.
+func TestChromiumHTTP2(t *testing.T) {
+	if _, err := findChromium(); err != nil && os.Getenv("WSUP_SKIP_BROWSER") == "1" {
+		t.Skip("chromium not found and WSUP_SKIP_BROWSER=1: skipping the browser test")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestChromiumHTTP2Child$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), "GODEBUG=http2xconnect=1", "WSUP_H2_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	t.Logf("child process:\n%s", out)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "--- PASS: TestChromiumHTTP2Child")
+}
+
+func TestChromiumHTTP2Child(t *testing.T) {
+	if os.Getenv("WSUP_H2_CHILD") != "1" {
+		return // only as TestChromiumHTTP2's child process
+	}
+	sess := runChromium(t, true)
+	assert.Equal(t, http.MethodConnect, sess.method, "the page's WebSocket did not use extended CONNECT")
+	assert.Equal(t, 2, sess.proto, "the page's WebSocket did not go over HTTP/2")
+}
+
+// runChromium has headless Chromium run page.html against the echo server
+// (over HTTP/1.1, or HTTP/2 with TLS) and checks every result; it returns
+// what the server saw.
+func runChromium(t *testing.T, h2 bool) session {
 	bin, err := findChromium()
 	if err != nil {
 		if os.Getenv("WSUP_SKIP_BROWSER") == "1" {
@@ -256,8 +303,13 @@ func TestChromium(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	srv, sessions, results := newServer(t)
-	exited, logPath := startChromium(t, ctx, bin, srv.URL+"/")
+	srv, sessions, results := newServer(t, h2)
+	var flags []string
+	if h2 {
+		// httptest's certificate is self-signed.
+		flags = append(flags, "--ignore-certificate-errors")
+	}
+	exited, logPath := startChromium(t, ctx, bin, srv.URL+"/", flags...)
 
 	var (
 		res     pageResults
@@ -307,4 +359,5 @@ func TestChromium(t *testing.T) {
 	if assert.True(t, errors.As(sess.err, &ce), "the server's read error is not a *CloseError: %v", sess.err) {
 		assert.Equal(t, "done", ce.Text, "close reason the server read")
 	}
+	return sess
 }
