@@ -29,11 +29,7 @@ func (u *Upgrader) upgradeH2(w http.ResponseWriter, r *http.Request, responseHea
 	if v := r.Header[hdrWSVersion]; len(v) != 1 || v[0] != "13" {
 		return u.reject(w, r, http.StatusBadRequest, ErrBadVersion, "Sec-WebSocket-Version", "13")
 	}
-	checkOrigin := u.CheckOrigin
-	if checkOrigin == nil {
-		checkOrigin = checkSameOrigin
-	}
-	if !checkOrigin(r) {
+	if !u.originAllowed(r) {
 		return u.reject(w, r, http.StatusForbidden, ErrOriginDenied)
 	}
 	resp, err := u.prepareResponse(r, responseHeader)

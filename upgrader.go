@@ -181,11 +181,7 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 	if len(keys) != 1 || !checkClientKey(keys[0]) {
 		return u.reject(w, r, http.StatusBadRequest, ErrBadKey)
 	}
-	checkOrigin := u.CheckOrigin
-	if checkOrigin == nil {
-		checkOrigin = checkSameOrigin
-	}
-	if !checkOrigin(r) {
+	if !u.originAllowed(r) {
 		return u.reject(w, r, http.StatusForbidden, ErrOriginDenied)
 	}
 	resp, err := u.prepareResponse(r, responseHeader)
@@ -213,6 +209,14 @@ func (u *Upgrader) reject(w http.ResponseWriter, r *http.Request, status int, re
 		http.Error(w, reason.Error(), status)
 	}
 	return nil, &HandshakeError{Status: status, Err: reason}
+}
+
+// originAllowed runs u.CheckOrigin, or the same-origin check when it is nil.
+func (u *Upgrader) originAllowed(r *http.Request) bool {
+	if u.CheckOrigin != nil {
+		return u.CheckOrigin(r)
+	}
+	return checkSameOrigin(r)
 }
 
 // checkSameOrigin is the default CheckOrigin: it accepts a request without
