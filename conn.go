@@ -2,7 +2,6 @@ package websocket
 
 import (
 	"bufio"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -53,6 +52,8 @@ type connConfig struct {
 	writeBufferPool BufferPool
 	// br holds bytes that were read from the connection before the Conn
 	// existed (net/http's buffered reader after a hijack). It may be nil.
+	// The Conn's first read takes its buffered bytes and drops its buffer
+	// (zeroing the bufio.Reader); later bytes are read from the connection.
 	br *bufio.Reader
 	// compress is non-nil when permessage-deflate was negotiated.
 	compress *compressParams
@@ -82,7 +83,7 @@ type Conn struct {
 	// Read side. readMu is held by the goroutine that reads frames; the
 	// fields below it are owned by that goroutine.
 	readMu         sync.Mutex
-	br             *bufio.Reader
+	br             readBuffer
 	readLimit      int64
 	readErr        error // sticky: once set, every read returns it
 	readRemaining  int64 // payload bytes left in the current frame
@@ -95,15 +96,14 @@ type Conn struct {
 	readLength     int64 // payload bytes of the message in progress so far
 	readSeq        uint64
 	readUTF8       utf8x.Validator
-	readCtrl       [125]byte
 	readCompressed bool                  // the message in progress has RSV1 (deflate)
 	readDecomp     *deflate.Decompressor // nil until the first compressed message
 	readSrc        frameSource
-	discardBuf     []byte // scratch for skipping compressed messages; nil until needed
-	handlePing     func(appData string) error
-	handlePong     func(appData string) error
-	handleClose    func(code int, text string) error
-	closeReceived  chan struct{} // closed when the reader ends (close frame or error)
+	discardBuf     []byte                            // scratch for skipping compressed messages; nil until needed
+	handlePing     func(appData string) error        // nil: defaultPingHandler
+	handlePong     func(appData string) error        // nil: ignore pongs
+	handleClose    func(code int, text string) error // nil: defaultCloseHandler
+	closeReceived  chan struct{}                     // closed when the reader ends (close frame or error)
 	closeRecvOnce  sync.Once
 
 	// Write side. msgMu is held for a whole data message; frameMu is held
@@ -116,9 +116,7 @@ type Conn struct {
 	writeDeadlineNs atomic.Int64
 	appliedWriteNs  int64 // guarded by frameMu: deadline last set on conn
 	writeBufSize    int
-	ctrlBuf         [frame.MaxHeaderSize + frame.MaxControlPayload]byte // guarded by frameMu
-	bufs            net.Buffers                                         // guarded by frameMu
-	bufsArr         [2][]byte                                           // backing array of bufs
+	hdrBuf          [frame.MaxHeaderSize]byte // guarded by frameMu
 	writePool       BufferPool
 	compressEnabled bool                // guarded by msgMu
 	compressLevel   int                 // guarded by msgMu
@@ -181,45 +179,8 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 	if c.writeBufSize <= 0 {
 		c.writeBufSize = defaultWriteBufferSize
 	}
-	c.br = newReadBuffer(nc, cfg.br, cfg.readBufferSize)
-	c.SetPingHandler(nil)
-	c.SetPongHandler(nil)
-	c.SetCloseHandler(nil)
+	c.br.init(nc, cfg.br, cfg.readBufferSize)
 	return c
-}
-
-// newReadBuffer returns the buffered reader a Conn reads frames from. It
-// keeps any bytes that br already holds: a client may send its first frames
-// in the same packet as the handshake.
-func newReadBuffer(nc net.Conn, br *bufio.Reader, size int) *bufio.Reader {
-	if size <= 0 {
-		size = defaultReadBufferSize
-	}
-	switch {
-	case br == nil:
-		return bufio.NewReaderSize(nc, size)
-	case br.Size() == size:
-		return br
-	case br.Buffered() == 0:
-		return bufio.NewReaderSize(nc, size)
-	}
-	pending, _ := br.Peek(br.Buffered())
-	held := append([]byte(nil), pending...)
-	return bufio.NewReaderSize(io.MultiReader(&byteReader{b: held}, nc), size)
-}
-
-// byteReader reads from a byte slice; it exists so the slice can be
-// released once read (bytes.Reader would keep it).
-type byteReader struct{ b []byte }
-
-func (r *byteReader) Read(p []byte) (int, error) {
-	if len(r.b) == 0 {
-		r.b = nil
-		return 0, io.EOF
-	}
-	n := copy(p, r.b)
-	r.b = r.b[n:]
-	return n, nil
 }
 
 // Subprotocol returns the subprotocol negotiated in the handshake, or ""

@@ -75,27 +75,79 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	size := 512
-	if c.readFinal && c.readRemaining <= maxPreallocate {
-		// A single-frame message: its size is known. Larger ones grow as
-		// their bytes arrive, so a header alone cannot make us allocate.
-		size = int(c.readRemaining)
-	}
-	p = make([]byte, 0, size)
-	for c.readInMessage {
-		if len(p) == cap(p) {
-			p = append(p, 0)[:len(p)]
+	if c.readFinal && !c.readCompressed && c.readRemaining <= maxPreallocate {
+		// A single uncompressed frame: its size is known.
+		p = make([]byte, c.readRemaining)
+		n, err := c.readFullLocked(p)
+		if err != nil {
+			return 0, nil, err
 		}
-		n, err := c.readLocked(p[len(p):cap(p)])
-		p = p[:len(p)+n]
+		return messageType, p[:n], nil
+	}
+	// The size is not known (fragments, compression) or the header alone
+	// must not make us allocate this much: collect the payload in pooled
+	// scratch space as it arrives and copy it out once.
+	bp := getPooledBuf(scratchStartSize)
+	defer func() { putPooledBuf(bp) }()
+	n, err := c.readGrowLocked(&bp)
+	if err != nil {
+		return 0, nil, err
+	}
+	if n == 0 {
+		return messageType, []byte{}, nil
+	}
+	// Appending to nil allocates without zeroing the copied bytes.
+	return messageType, append([]byte(nil), (*bp)[:n]...), nil
+}
+
+// scratchStartSize is the first pooled buffer ReadMessage collects a
+// message of unknown size in.
+const scratchStartSize = 4096
+
+// readFullLocked reads the message in progress into p until p is full or
+// the message ends, and returns how many bytes it read.
+func (c *Conn) readFullLocked(p []byte) (int, error) {
+	n := 0
+	for c.readInMessage && n < len(p) {
+		k, err := c.readLocked(p[n:])
+		n += k
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return 0, nil, err
+			return n, err
 		}
 	}
-	return messageType, p, nil
+	if c.readInMessage {
+		// An empty frame: ending the message still checks it (UTF-8).
+		if _, err := c.readLocked(nil); err != nil && err != io.EOF {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// readGrowLocked reads the rest of the message into the pooled buffer *bp,
+// swapping it for larger pooled buffers as needed, and returns the length.
+func (c *Conn) readGrowLocked(bp **[]byte) (int, error) {
+	n := 0
+	for c.readInMessage {
+		if n == len(**bp) {
+			bigger := getPooledBuf(2 * n)
+			copy(*bigger, (**bp)[:n])
+			putPooledBuf(*bp)
+			*bp = bigger
+		}
+		k, err := c.readLocked((**bp)[n:])
+		n += k
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // messageReader reads the payload of one data message.
@@ -113,6 +165,19 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return 0, errStaleReader
 	}
 	return c.readLocked(p)
+}
+
+// frameRemaining returns the unread payload bytes of the current frame
+// when the reader is current and they are read as they arrive
+// (uncompressed); else 0. ReadFrom sizes its buffer with it.
+func (r *messageReader) frameRemaining() int64 {
+	c := r.c
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	if r.seq != c.readSeq || c.readErr != nil || !c.readInMessage || c.readCompressed {
+		return 0
+	}
+	return c.readRemaining
 }
 
 // readLocked reads payload bytes of the message in progress; io.EOF at its
@@ -224,15 +289,18 @@ func (c *Conn) discardMessageLocked() error {
 				return c.setReadErrLocked(eofError(err, 1))
 			}
 		}
-		n := min(int64(c.br.Buffered()), c.readRemaining)
-		b, _ := c.br.Peek(int(n))
+		b := c.br.Bytes()
+		if int64(len(b)) > c.readRemaining {
+			b = b[:c.readRemaining]
+		}
+		n := int64(len(b))
 		if c.readMasked {
 			c.readKeyPos = frame.Mask(c.readKey, c.readKeyPos, b)
 		}
 		if c.readText && !c.readUTF8.Write(b) {
 			return c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in text message", ErrInvalidUTF8))
 		}
-		_, _ = c.br.Discard(int(n))
+		c.br.Discard(int(n))
 		c.readRemaining -= n
 	}
 	return nil
@@ -285,23 +353,26 @@ func (c *Conn) nextFrameLocked() (frame.Header, error) {
 	}
 }
 
-// readHeaderLocked reads one frame header from the buffered reader.
+// readHeaderLocked reads one frame header from the read buffer: parsed in
+// place when it is buffered whole, else after reading the rest.
 func (c *Conn) readHeaderLocked() (frame.Header, error) {
-	b, err := c.br.Peek(2)
-	if err != nil {
-		return frame.Header{}, c.setReadErrLocked(eofError(err, len(b)))
+	h, n, err := frame.Parse(c.br.Bytes())
+	if err == frame.ErrShortHeader {
+		var b []byte
+		b, err = c.br.Peek(2)
+		if err != nil {
+			return frame.Header{}, c.setReadErrLocked(eofError(err, len(b)))
+		}
+		if b, err = c.br.Peek(frame.HeaderSize(b[0], b[1])); err != nil {
+			return frame.Header{}, c.setReadErrLocked(eofError(err, 1))
+		}
+		h, n, err = frame.Parse(b)
 	}
-	c.framesRead.Add(1)
-	size := frame.HeaderSize(b[0], b[1])
-	b, err = c.br.Peek(size)
-	if err != nil {
-		return frame.Header{}, c.setReadErrLocked(eofError(err, 1))
-	}
-	h, n, err := frame.Parse(b)
 	if err != nil {
 		return h, c.failLocked(CloseProtocolError, fmt.Errorf("%w: %v", ErrProtocol, err))
 	}
-	_, _ = c.br.Discard(n)
+	c.framesRead.Add(1)
+	c.br.Discard(n)
 	return h, nil
 }
 
@@ -358,48 +429,6 @@ func (c *Conn) checkHeaderLocked(h frame.Header) error {
 	return nil
 }
 
-// handleControlLocked reads a control frame's payload and runs its handler.
-func (c *Conn) handleControlLocked(h frame.Header) error {
-	payload := c.readCtrl[:h.Length]
-	if _, err := io.ReadFull(c.br, payload); err != nil {
-		return c.setReadErrLocked(eofError(err, 1))
-	}
-	if h.Masked {
-		frame.Mask(h.Key, 0, payload)
-	}
-	switch h.Opcode {
-	case frame.OpPing:
-		return c.handlerErrLocked(c.handlePing(string(payload)))
-	case frame.OpPong:
-		c.notifyPong(payload)
-		return c.handlerErrLocked(c.handlePong(string(payload)))
-	}
-	code, reason, err := frame.ParseClose(payload)
-	switch {
-	case errors.Is(err, frame.ErrInvalidCloseReason):
-		return c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in close reason", ErrInvalidUTF8))
-	case err != nil:
-		return c.failLocked(CloseProtocolError, fmt.Errorf("%w: %v", ErrProtocol, err))
-	}
-	ce := &CloseError{Code: int(code), Text: string(reason)}
-	c.peerCloseCode.CompareAndSwap(0, int32(code))
-	// The handler's error is not the read error: the peer closed, and the
-	// caller matches that with IsCloseError whatever the echo did.
-	_ = c.handleClose(ce.Code, ce.Text)
-	if cause := c.readCause.Load(); cause != nil {
-		// This side closed first for a reason of its own (keepalive): the
-		// peer's close is only the answer.
-		c.setReadErrLocked(cause.err)
-		_ = c.closeNetConn()
-		return c.readErr
-	}
-	c.setReadErrLocked(ce)
-	// The closing handshake is complete once both close frames are sent:
-	// the TCP connection goes now (RFC 6455 section 7.1.1).
-	_ = c.closeNetConn()
-	return ce
-}
-
 // handlerErrLocked turns a ping or pong handler's error into a read error.
 func (c *Conn) handlerErrLocked(err error) error {
 	if err == nil {
@@ -416,6 +445,7 @@ func (c *Conn) setReadErrLocked(err error) error {
 	if c.readErr == nil {
 		c.readErr = err
 	}
+	c.br.free()
 	c.closeRecvOnce.Do(func() { close(c.closeReceived) })
 	return c.readErr
 }
@@ -429,65 +459,6 @@ func (c *Conn) failLocked(code int, err error) error {
 	_ = c.closeNetConn()
 	return c.setReadErrLocked(err)
 }
-
-// SetPingHandler sets the function called for each ping received. It runs
-// on the reading goroutine, inside NextReader or a message reader's Read.
-// A nil h sets the default, which answers with a pong carrying the same
-// application data. An error from h becomes the read error.
-func (c *Conn) SetPingHandler(h func(appData string) error) {
-	if h == nil {
-		h = func(appData string) error {
-			err := c.WriteControl(PongMessage, []byte(appData), time.Now().Add(time.Second))
-			if err == ErrCloseSent {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				return nil
-			}
-			return err
-		}
-	}
-	c.handlePing = h
-}
-
-// PingHandler returns the current ping handler.
-func (c *Conn) PingHandler() func(appData string) error { return c.handlePing }
-
-// SetPongHandler sets the function called for each pong received, on the
-// reading goroutine. A nil h sets the default, which does nothing. An error
-// from h becomes the read error.
-func (c *Conn) SetPongHandler(h func(appData string) error) {
-	if h == nil {
-		h = func(string) error { return nil }
-	}
-	c.handlePong = h
-}
-
-// PongHandler returns the current pong handler.
-func (c *Conn) PongHandler() func(appData string) error { return c.handlePong }
-
-// SetCloseHandler sets the function called when a close frame arrives, on
-// the reading goroutine, before the read returns a *CloseError. A nil h sets
-// the default, which answers with a close frame echoing the status code.
-// After the handler returns the network connection is closed: the closing
-// handshake is over. A handler that wants to answer must write its own
-// close frame with WriteControl.
-func (c *Conn) SetCloseHandler(h func(code int, text string) error) {
-	if h == nil {
-		h = func(code int, text string) error {
-			err := c.WriteControl(CloseMessage, FormatCloseMessage(code, ""), time.Now().Add(time.Second))
-			if err == ErrCloseSent {
-				return nil
-			}
-			return err
-		}
-	}
-	c.handleClose = h
-}
-
-// CloseHandler returns the current close handler.
-func (c *Conn) CloseHandler() func(code int, text string) error { return c.handleClose }
 
 // isNetError reports whether err comes from the network connection being
 // closed or timing out.

@@ -4,7 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
-	"math/bits"
+	"net"
 	"sync"
 	"time"
 
@@ -76,7 +76,8 @@ func (c *Conn) writeControlLocked(messageType int, data []byte, deadline time.Ti
 	}
 	h := frame.Header{Fin: true, Opcode: frame.Opcode(messageType), Length: int64(len(data))}
 	c.maskHeader(&h)
-	b, _ := frame.AppendHeader(c.ctrlBuf[:0], h)
+	bp := getPooledBuf(frame.MaxHeaderSize + frame.MaxControlPayload)
+	b, _ := frame.AppendHeader((*bp)[:0], h)
 	start := len(b)
 	b = append(b, data...)
 	if h.Masked {
@@ -86,7 +87,9 @@ func (c *Conn) writeControlLocked(messageType int, data []byte, deadline time.Ti
 	if dl == 0 {
 		dl = c.frameDeadline()
 	}
-	if err := c.writeLocked(dl, b, nil); err != nil {
+	err := c.writeLocked(dl, b, nil)
+	putPooledBuf(bp)
+	if err != nil {
 		return err
 	}
 	if messageType == CloseMessage {
@@ -248,7 +251,15 @@ func (c *Conn) writeFrameBuf(op frame.Opcode, final, rsv1 bool, buf []byte, n in
 		return ErrCloseSent
 	}
 	if buf == nil {
-		buf, n = c.ctrlBuf[:], frame.MaxHeaderSize
+		if c.isServer {
+			// Only the header goes out of buf.
+			buf, n = c.hdrBuf[:], frame.MaxHeaderSize
+		} else {
+			// Client frames need scratch space to mask extra in.
+			bp := c.getWriteBuf()
+			defer c.putWriteBuf(bp)
+			buf, n = *bp, frame.MaxHeaderSize
+		}
 	}
 	c.dataFrames.Add(1)
 	h := frame.Header{Fin: final, Rsv1: rsv1, Opcode: op, Length: int64(n - frame.MaxHeaderSize + len(extra))}
@@ -355,10 +366,12 @@ func (c *Conn) writeLocked(deadlineNs int64, b, extra []byte) error {
 	if len(extra) == 0 {
 		_, err = c.conn.Write(b)
 	} else {
-		c.bufsArr = [2][]byte{b, extra}
-		c.bufs = c.bufsArr[:]
-		_, err = c.bufs.WriteTo(c.conn)
-		c.bufsArr = [2][]byte{}
+		v := vectorPool.Get().(*vector)
+		v.arr = [2][]byte{b, extra}
+		v.bufs = v.arr[:]
+		_, err = v.bufs.WriteTo(c.conn)
+		v.arr, v.bufs = [2][]byte{}, nil
+		vectorPool.Put(v)
 	}
 	if err != nil {
 		c.writeErr = err
@@ -366,12 +379,19 @@ func (c *Conn) writeLocked(deadlineNs int64, b, extra []byte) error {
 	return err
 }
 
-// writeBufPools holds pooled write buffers by size class: pool i holds
-// buffers of 1<<i bytes, so every buffer in a pool has the same size.
-var writeBufPools [32]sync.Pool
+// vector is the argument of one vectored write (header and payload in one
+// system call). Only long payloads are written so, so a pool serves them
+// instead of a field in every Conn.
+type vector struct {
+	bufs net.Buffers
+	arr  [2][]byte // backing array of bufs
+}
+
+var vectorPool = sync.Pool{New: func() any { return new(vector) }}
 
 // getWriteBuf returns a buffer with room for a frame header and
-// writeBufSize payload bytes.
+// writeBufSize payload bytes: from the user's BufferPool when there is one,
+// else from the shared size-classed pools.
 func (c *Conn) getWriteBuf() *[]byte {
 	need := frame.MaxHeaderSize + c.writeBufSize
 	if c.writePool != nil {
@@ -381,12 +401,7 @@ func (c *Conn) getWriteBuf() *[]byte {
 		b := make([]byte, need)
 		return &b
 	}
-	class := bits.Len(uint(need - 1))
-	if bp, ok := writeBufPools[class].Get().(*[]byte); ok {
-		return bp
-	}
-	b := make([]byte, 1<<class)
-	return &b
+	return getPooledBuf(need)
 }
 
 // putWriteBuf returns a buffer from getWriteBuf to its pool.
@@ -395,7 +410,7 @@ func (c *Conn) putWriteBuf(bp *[]byte) {
 		c.writePool.Put(bp)
 		return
 	}
-	writeBufPools[bits.Len(uint(len(*bp)-1))].Put(bp)
+	putPooledBuf(bp)
 }
 
 // frameDeadline returns the write deadline for the next frame, in Unix

@@ -1,0 +1,145 @@
+package websocket
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/wsup/websocket/frame"
+)
+
+// handleControlLocked reads a control frame's payload and runs its handler.
+// The payload is unmasked in place in the read buffer.
+func (c *Conn) handleControlLocked(h frame.Header) error {
+	payload, err := c.br.Peek(int(h.Length))
+	if err != nil {
+		return c.setReadErrLocked(eofError(err, 1))
+	}
+	if h.Masked {
+		frame.Mask(h.Key, 0, payload)
+	}
+	switch h.Opcode {
+	case frame.OpPing:
+		if c.handlePing == nil {
+			err := c.answerPing(payload) // copied into the pong before the next read
+			c.br.Discard(len(payload))
+			return c.handlerErrLocked(err)
+		}
+		appData := string(payload)
+		c.br.Discard(len(payload))
+		return c.handlerErrLocked(c.handlePing(appData))
+	case frame.OpPong:
+		c.notifyPong(payload)
+		if c.handlePong == nil {
+			c.br.Discard(len(payload))
+			return nil
+		}
+		appData := string(payload)
+		c.br.Discard(len(payload))
+		return c.handlerErrLocked(c.handlePong(appData))
+	}
+	c.br.Discard(len(payload)) // payload stays valid until the next read
+	code, reason, err := frame.ParseClose(payload)
+	switch {
+	case errors.Is(err, frame.ErrInvalidCloseReason):
+		return c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in close reason", ErrInvalidUTF8))
+	case err != nil:
+		return c.failLocked(CloseProtocolError, fmt.Errorf("%w: %v", ErrProtocol, err))
+	}
+	ce := &CloseError{Code: int(code), Text: string(reason)}
+	c.peerCloseCode.CompareAndSwap(0, int32(code))
+	// The handler's error is not the read error: the peer closed, and the
+	// caller matches that with IsCloseError whatever the echo did.
+	if c.handleClose == nil {
+		_ = c.defaultCloseHandler(ce.Code, ce.Text)
+	} else {
+		_ = c.handleClose(ce.Code, ce.Text)
+	}
+	if cause := c.readCause.Load(); cause != nil {
+		// This side closed first for a reason of its own (keepalive): the
+		// peer's close is only the answer.
+		c.setReadErrLocked(cause.err)
+		_ = c.closeNetConn()
+		return c.readErr
+	}
+	c.setReadErrLocked(ce)
+	// The closing handshake is complete once both close frames are sent:
+	// the TCP connection goes now (RFC 6455 section 7.1.1).
+	_ = c.closeNetConn()
+	return ce
+}
+
+// SetPingHandler sets the function called for each ping received. It runs
+// on the reading goroutine, inside NextReader or a message reader's Read.
+// A nil h sets the default, which answers with a pong carrying the same
+// application data. An error from h becomes the read error.
+func (c *Conn) SetPingHandler(h func(appData string) error) { c.handlePing = h }
+
+// PingHandler returns the current ping handler.
+func (c *Conn) PingHandler() func(appData string) error {
+	if c.handlePing == nil {
+		return c.defaultPingHandler
+	}
+	return c.handlePing
+}
+
+// defaultPingHandler answers a ping with a pong carrying the same data.
+func (c *Conn) defaultPingHandler(appData string) error {
+	return c.answerPing([]byte(appData))
+}
+
+// answerPing sends the pong for a ping carrying data. Pongs that cannot go
+// out because the connection is closing or slow are not read errors.
+func (c *Conn) answerPing(data []byte) error {
+	err := c.WriteControl(PongMessage, data, time.Now().Add(time.Second))
+	if err == ErrCloseSent {
+		return nil
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return nil
+	}
+	return err
+}
+
+// SetPongHandler sets the function called for each pong received, on the
+// reading goroutine. A nil h sets the default, which does nothing. An error
+// from h becomes the read error.
+func (c *Conn) SetPongHandler(h func(appData string) error) { c.handlePong = h }
+
+// PongHandler returns the current pong handler.
+func (c *Conn) PongHandler() func(appData string) error {
+	if c.handlePong == nil {
+		return defaultPongHandler
+	}
+	return c.handlePong
+}
+
+// defaultPongHandler ignores pongs.
+func defaultPongHandler(string) error { return nil }
+
+// SetCloseHandler sets the function called when a close frame arrives, on
+// the reading goroutine, before the read returns a *CloseError. A nil h sets
+// the default, which answers with a close frame echoing the status code.
+// After the handler returns the network connection is closed: the closing
+// handshake is over. A handler that wants to answer must write its own
+// close frame with WriteControl.
+func (c *Conn) SetCloseHandler(h func(code int, text string) error) { c.handleClose = h }
+
+// CloseHandler returns the current close handler.
+func (c *Conn) CloseHandler() func(code int, text string) error {
+	if c.handleClose == nil {
+		return c.defaultCloseHandler
+	}
+	return c.handleClose
+}
+
+// defaultCloseHandler answers a close frame with one echoing its code.
+func (c *Conn) defaultCloseHandler(code int, _ string) error {
+	err := c.WriteControl(CloseMessage, FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+	if err == ErrCloseSent {
+		return nil
+	}
+	return err
+}
