@@ -3,13 +3,16 @@
 package echo
 
 import (
+	"io"
 	"net/http"
 
 	websocket "github.com/wsup/websocket"
 )
 
-// wsupHandler is the wsup echo, written against its gorilla-compatible API:
-// Upgrader.Upgrade, ReadMessage / WriteMessage.
+// wsupHandler is the wsup echo, written against its gorilla-compatible
+// streaming API: Upgrader.Upgrade, then NextReader / NextWriter joined by
+// io.Copy (the message writer's ReadFrom), which relays each message
+// without allocating it.
 func wsupHandler(opts Options) (http.Handler, error) {
 	up := websocket.Upgrader{EnableCompression: opts.Compress}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -20,11 +23,18 @@ func wsupHandler(opts Options) (http.Handler, error) {
 		defer c.Close()
 		c.SetReadLimit(opts.MaxMessage)
 		for {
-			mt, p, err := c.ReadMessage()
+			mt, msg, err := c.NextReader()
 			if err != nil {
 				return
 			}
-			if err := c.WriteMessage(mt, p); err != nil {
+			out, err := c.NextWriter(mt)
+			if err != nil {
+				return
+			}
+			if _, err := io.Copy(out, msg); err != nil {
+				return
+			}
+			if err := out.Close(); err != nil {
 				return
 			}
 		}
