@@ -67,6 +67,13 @@ func (u *Upgrader) hijackAndRespond(w http.ResponseWriter, r *http.Request, resp
 	if _, err := nc.Write(buf); err != nil {
 		return nil, fmt.Errorf("websocket: writing handshake response: %w", err)
 	}
+	if brw != nil && brw.Writer != nil {
+		// brw.Writer is net/http's own connection writer: net/http keeps
+		// it (and its 4 KiB buffer) as long as the handler runs, but never
+		// uses it after a hijack. Dropping its buffer saves that memory
+		// for the connection's lifetime.
+		*brw.Writer = bufio.Writer{}
+	}
 	if u.HandshakeTimeout > 0 {
 		if err := nc.SetWriteDeadline(time.Time{}); err != nil {
 			return nil, fmt.Errorf("websocket: clearing handshake write deadline: %w", err)

@@ -282,7 +282,12 @@ func TestUpgradeAllocs(t *testing.T) {
 			u := &Upgrader{Subprotocols: []string{"chat"}, HandshakeTimeout: time.Hour,
 				connHook: func(net.Conn, connConfig) *Conn { return c }}
 			var err error
+			// Upgrade drops the hijacked writer's buffer after use, as
+			// net/http never uses it again; every real hijack hands over
+			// a writer with its buffer, so restore it each time.
+			fresh := *brw.Writer
 			allocs := testing.AllocsPerRun(100, func() {
+				*brw.Writer = fresh
 				conn.out.Reset()
 				conn.calls = conn.calls[:0]
 				conn.writeDeadlines = conn.writeDeadlines[:0]
@@ -392,4 +397,19 @@ func FuzzHandshakeResponseHeader(f *testing.F) {
 		assert.Equal(t, []string{rfcSampleAccept}, parsed.Header["Sec-Websocket-Accept"])
 		assert.Equal(t, []string{"websocket"}, parsed.Header["Upgrade"])
 	})
+}
+
+// TestHijackedWriterReleased: after the 101 is written, the buffer of
+// net/http's connection writer (kept by net/http while the handler runs)
+// is dropped.
+func TestHijackedWriterReleased(t *testing.T) {
+	r := newHandshakeRequest()
+	conn := &fakeConn{}
+	brw := bufio.NewReadWriter(bufio.NewReader(strings.NewReader("")), bufio.NewWriter(conn))
+	w := &hijackWriter{ResponseRecorder: httptest.NewRecorder(), conn: conn, brw: brw}
+	u := &Upgrader{connHook: func(net.Conn, connConfig) *Conn { return &Conn{} }}
+	_, err := u.Upgrade(w, r, nil)
+	require.NoError(t, err)
+	assert.Contains(t, conn.out.String(), "101 Switching Protocols")
+	assert.Zero(t, brw.Writer.Size(), "the hijacked writer still holds its buffer")
 }
