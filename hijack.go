@@ -4,17 +4,19 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"time"
 )
 
-// hijackAndRespond takes over r's connection, writes the 101 response
-// described by resp and returns the new Conn. A failure to hijack is answered
-// through w with 500 (*HandshakeError); a failure after the hijack closes the
-// connection.
-func (u *Upgrader) hijackAndRespond(w http.ResponseWriter, r *http.Request, resp handshakeResponse) (*Conn, error) {
-	nc, brw, err := http.NewResponseController(w).Hijack()
+// respond takes the result of hijacking r's connection, writes the 101
+// response described by resp and returns the new Conn. A failure to hijack
+// is answered through w with 500 (*HandshakeError); a failure after the
+// hijack closes the connection.
+//
+//go:noinline
+func (u *Upgrader) respond(w http.ResponseWriter, r *http.Request, resp *handshakeResponse, nc net.Conn, brw *bufio.ReadWriter, err error) (*Conn, error) {
 	if err != nil {
 		switch {
 		case errors.Is(err, http.ErrHijacked):
@@ -57,7 +59,7 @@ func (u *Upgrader) hijackAndRespond(w http.ResponseWriter, r *http.Request, resp
 			buf = bw.AvailableBuffer()
 		}
 	}
-	buf = appendHandshakeResponse(buf, resp)
+	buf = appendHandshakeResponse(buf, *resp)
 
 	if u.HandshakeTimeout > 0 {
 		if err := nc.SetWriteDeadline(time.Now().Add(u.HandshakeTimeout)); err != nil {

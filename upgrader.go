@@ -145,6 +145,31 @@ type Upgrader struct {
 // writes nothing and returns an error wrapping http.ErrHijacked. The handler
 // must not use w after a successful Upgrade.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeader http.Header) (*Conn, error) {
+	// The hijack runs from this shallow frame, with the checks before and
+	// the response after it in functions of their own: net/http's hijack
+	// path is deep, and frames above it would make the handler's stack
+	// grow to 8 KiB for the connection's lifetime instead of 4 KiB.
+	var resp handshakeResponse
+	if c, err, done := u.checkRequest(w, r, responseHeader, &resp); done {
+		return c, err
+	}
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	return u.respond(w, r, &resp, nc, brw, err)
+}
+
+// checkRequest runs every check of the opening handshake and fills resp.
+// done is true when the request was answered (refused, or upgraded over
+// HTTP/2) with c and err as Upgrade's result.
+//
+//go:noinline
+func (u *Upgrader) checkRequest(w http.ResponseWriter, r *http.Request, responseHeader http.Header, resp *handshakeResponse) (c *Conn, err error, done bool) {
+	c, err = u.check(w, r, responseHeader, resp)
+	return c, err, c != nil || err != nil
+}
+
+// check is checkRequest's body; it returns nil, nil when the request may
+// be hijacked.
+func (u *Upgrader) check(w http.ResponseWriter, r *http.Request, responseHeader http.Header, out *handshakeResponse) (*Conn, error) {
 	if w == nil || r == nil {
 		return nil, errors.New("websocket: Upgrade called with a nil ResponseWriter or Request")
 	}
@@ -189,7 +214,8 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeade
 		return u.reject(w, r, http.StatusInternalServerError, err)
 	}
 	resp.key = keys[0]
-	return u.hijackAndRespond(w, r, resp)
+	*out = resp
+	return nil, nil
 }
 
 // reject answers the refused request r with status, the protocol headers
