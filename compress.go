@@ -121,13 +121,13 @@ func (c *Conn) readInflateLocked(p []byte) (int, error) {
 		return 0, c.failLocked(CloseMessageTooBig, ErrReadLimit)
 	}
 	if n > 0 && c.readText && !c.readUTF8.Write(p[:n]) {
-		return 0, c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in text message", ErrInvalidUTF8))
+		return 0, c.failLocked(CloseInvalidFramePayloadData, errInvalidText)
 	}
 	switch {
 	case err == io.EOF:
 		c.readInMessage = false
 		if c.readText && !c.readUTF8.Complete() {
-			return n, c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in text message", ErrInvalidUTF8))
+			return n, c.failLocked(CloseInvalidFramePayloadData, errInvalidText)
 		}
 		if n > 0 {
 			return n, nil

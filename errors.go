@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/wsup/websocket/frame"
@@ -46,6 +47,10 @@ var (
 	// message or a close reason is not valid UTF-8. The connection has been
 	// closed with status 1007.
 	ErrInvalidUTF8 = errors.New("websocket: invalid UTF-8")
+
+	// errInvalidText is the read error for a text message that is not
+	// UTF-8; it wraps ErrInvalidUTF8.
+	errInvalidText = fmt.Errorf("%w in text message", ErrInvalidUTF8)
 
 	// ErrCompression is wrapped by the error a read returns when a
 	// compressed message is not valid DEFLATE data. The connection has been

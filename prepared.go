@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"compress/flate"
 	"sync"
 	"time"
 
@@ -55,12 +54,11 @@ func (c *Conn) WritePreparedMessage(pm *PreparedMessage) error {
 	}
 	var key prepKey
 	if comp := c.compressorLocked(); comp != nil && len(pm.data) >= c.compress.threshold {
-		bits, takeover := c.writeWindow()
-		if takeover && bits == deflate.MaxWindowBits && c.compressLevel != flate.NoCompression && c.compressLevel != flate.HuffmanOnly {
-			// The compressor keeps history: this connection's frame is
-			// its own.
+		if comp.KeepsHistory() {
+			// This connection's frame depends on its own history.
 			return c.writeCompressedLocked(comp, frame.Opcode(pm.messageType), pm.data)
 		}
+		bits, _ := c.writeWindow()
 		key = prepKey{compressed: true, bits: bits, level: c.compressLevel}
 	}
 	b, err := pm.frame(key)

@@ -199,7 +199,7 @@ func (c *Conn) readLocked(p []byte) (int, error) {
 			}
 			n, err := c.readPayloadLocked(p)
 			if n > 0 && c.readText && !c.readUTF8.Write(p[:n]) {
-				return 0, c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in text message", ErrInvalidUTF8))
+				return 0, c.failLocked(CloseInvalidFramePayloadData, errInvalidText)
 			}
 			if err == nil && c.readRemaining == 0 && c.readFinal {
 				// The message ends here; end it now rather than on the
@@ -250,7 +250,7 @@ func (c *Conn) readPayloadLocked(p []byte) (int, error) {
 func (c *Conn) endMessageLocked() error {
 	c.readInMessage = false
 	if c.readText && !c.readUTF8.Complete() {
-		return c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in text message", ErrInvalidUTF8))
+		return c.failLocked(CloseInvalidFramePayloadData, errInvalidText)
 	}
 	return nil
 }
@@ -298,7 +298,7 @@ func (c *Conn) discardMessageLocked() error {
 			c.readKeyPos = frame.Mask(c.readKey, c.readKeyPos, b)
 		}
 		if c.readText && !c.readUTF8.Write(b) {
-			return c.failLocked(CloseInvalidFramePayloadData, fmt.Errorf("%w in text message", ErrInvalidUTF8))
+			return c.failLocked(CloseInvalidFramePayloadData, errInvalidText)
 		}
 		c.br.Discard(int(n))
 		c.readRemaining -= n

@@ -66,3 +66,25 @@ func FuzzParseResponse(f *testing.F) {
 		}
 	})
 }
+
+// TestKeepsHistory: only context takeover with a 15-bit window and a level
+// that finds matches keeps history between messages.
+func TestKeepsHistory(t *testing.T) {
+	cases := []struct {
+		level, bits int
+		takeover    bool
+		want        bool
+	}{
+		{1, 15, true, true},
+		{9, 15, true, true},
+		{1, 15, false, false},
+		{1, 14, true, false},
+		{1, 8, true, false},
+		{0, 15, true, false},
+		{-2, 15, true, false},
+	}
+	for _, tc := range cases {
+		c := NewCompressor(tc.level, tc.bits, tc.takeover)
+		assert.Equal(t, tc.want, c.KeepsHistory(), "%+v", tc)
+	}
+}

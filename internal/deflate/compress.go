@@ -85,6 +85,12 @@ func (c *Compressor) Compress(dst, msg []byte) ([]byte, error) {
 	return out[:len(out)-len(syncTail)], nil
 }
 
+// KeepsHistory reports whether the Compressor refers to earlier messages
+// (context takeover with a 15-bit window and a level that finds matches):
+// its output for a message then depends on the messages before it, so it
+// cannot be shared between connections. It is safe for concurrent use.
+func (c *Compressor) KeepsHistory() bool { return c.keep }
+
 // Release returns pooled resources; call it when the connection closes. It
 // closes an open Writer. Afterwards Compress and Writer report an error.
 func (c *Compressor) Release() {
