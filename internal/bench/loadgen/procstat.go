@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"syscall"
@@ -37,15 +38,19 @@ func parseStatCPU(b []byte) (time.Duration, error) {
 	if len(fields) < 13 {
 		return 0, fmt.Errorf("loadgen: malformed /proc stat: %d fields after comm", len(fields))
 	}
+	// Each field is bounded so that the sum, converted to a Duration, cannot
+	// overflow: a value that large is not a CPU time but a corrupt file.
+	const tick = time.Second / clockTicks
+	const maxTicks = math.MaxInt64 / int64(tick) / 2
 	var ticks int64
 	for _, f := range fields[11:13] {
 		v, err := strconv.ParseInt(string(f), 10, 64)
-		if err != nil || v < 0 {
+		if err != nil || v < 0 || v > maxTicks {
 			return 0, fmt.Errorf("loadgen: malformed /proc stat CPU field %q", f)
 		}
 		ticks += v
 	}
-	return time.Duration(ticks) * time.Second / clockTicks, nil
+	return time.Duration(ticks) * tick, nil
 }
 
 // ProcessRSSKiB returns the resident set size of process pid in KiB, read from

@@ -20,6 +20,9 @@ var statCases = []struct {
 	{name: "no paren", in: "7 a R 1", wantErr: true},
 	{name: "too few fields", in: "7 (a) R 1 2 3", wantErr: true},
 	{name: "negative", in: "7 (a) R 1 7 7 0 -1 0 0 0 0 0 -1 2 0", wantErr: true},
+	{name: "overflows a Duration", in: "7 (a) R 1 7 7 0 -1 0 0 0 0 0 9223372036854775807 0 0", wantErr: true},
+	{name: "field past the bound", in: "7 (a) R 1 7 7 0 -1 0 0 0 0 0 461168601842738 461168601842738 0", wantErr: true},
+	{name: "largest accepted", in: "7 (a) R 1 7 7 0 -1 0 0 0 0 0 461168601842 0 0", want: 461168601842 * 10 * time.Millisecond},
 	{name: "not a number", in: "7 (a) R 1 7 7 0 -1 0 0 0 0 0 x 2 0", wantErr: true},
 }
 
