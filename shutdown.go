@@ -3,7 +3,6 @@ package websocket
 import (
 	"context"
 	"errors"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -166,18 +165,4 @@ func (c *Conn) shutdown(deadline time.Time) bool {
 	}
 	_ = c.closeNetConn()
 	return c.peerCloseCode.Load() != 0
-}
-
-// Handler returns an http.Handler that upgrades each request and runs serve
-// with the connection, closing it (with the closing handshake) when serve
-// returns. Refused handshakes are answered by Upgrade and never reach serve.
-func (u *Upgrader) Handler(serve func(*Conn)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := u.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		serve(c)
-	})
 }

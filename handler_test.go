@@ -1,0 +1,165 @@
+package websocket
+
+import (
+	"bytes"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// dialURL turns an httptest server's URL into a ws:// URL.
+func dialURL(srv *httptest.Server) string { return "ws" + strings.TrimPrefix(srv.URL, "http") }
+
+// TestHandlerReturnsAfterUpgrade: over HTTP/1.1 the http.Handler returns
+// once the connection is upgraded (middleware sees it), while serve keeps
+// the connection and echoes on it; the request's context is done by then.
+func TestHandlerReturnsAfterUpgrade(t *testing.T) {
+	var up Upgrader
+	returned := make(chan struct{})
+	served := make(chan struct{})
+	reqCtxDone := make(chan bool, 1)
+	var reqDone <-chan struct{}
+	h := up.Handler(func(c *Conn) {
+		defer close(served)
+		select {
+		case <-returned:
+		case <-time.After(5 * time.Second):
+		}
+		select {
+		case <-reqDone:
+			reqCtxDone <- true
+		case <-time.After(5 * time.Second):
+			reqCtxDone <- false
+		}
+		for {
+			mt, p, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := c.WriteMessage(mt, p); err != nil {
+				return
+			}
+		}
+	})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqDone = r.Context().Done()
+		h.ServeHTTP(w, r)
+		close(returned)
+	}))
+	defer srv.Close()
+
+	c, _, err := DefaultDialer.Dial(dialURL(srv), nil)
+	require.NoError(t, err)
+	select {
+	case <-returned:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the http.Handler did not return after the upgrade")
+	}
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+	for i := range 3 {
+		msg := bytes.Repeat([]byte{byte('a' + i)}, 100*(i+1))
+		require.NoError(t, c.WriteMessage(BinaryMessage, msg))
+		mt, got, err := c.ReadMessage()
+		require.NoError(t, err)
+		assert.Equal(t, BinaryMessage, mt)
+		assert.Equal(t, msg, got)
+	}
+	assert.True(t, <-reqCtxDone, "the request's context is canceled once the handler returned")
+	require.NoError(t, c.Close())
+	select {
+	case <-served:
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not return after the client closed")
+	}
+}
+
+// TestHandlerServeReturnCloses: when serve returns, the connection is
+// closed with a normal closure.
+func TestHandlerServeReturnCloses(t *testing.T) {
+	var up Upgrader
+	srv := httptest.NewServer(up.Handler(func(c *Conn) {
+		_ = c.WriteMessage(TextMessage, []byte("bye"))
+	}))
+	defer srv.Close()
+	c, _, err := DefaultDialer.Dial(dialURL(srv), nil)
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+	_, p, err := c.ReadMessage()
+	require.NoError(t, err)
+	assert.Equal(t, "bye", string(p))
+	_, _, err = c.ReadMessage()
+	assert.True(t, IsCloseError(err, CloseNormalClosure), "got %v", err)
+}
+
+// syncBuffer is a goroutine-safe log destination.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestHandlerPanic: a panic in serve does not crash the process; the peer
+// sees 1011 and the panic is logged to the server's ErrorLog with its stack,
+// except http.ErrAbortHandler, which is silent (as in net/http).
+func TestHandlerPanic(t *testing.T) {
+	cases := []struct {
+		name    string
+		value   any
+		wantLog string
+	}{
+		{name: "value", value: "boom", wantLog: "websocket: panic serving"},
+		{name: "abort handler", value: http.ErrAbortHandler},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var up Upgrader
+			var logs syncBuffer
+			finished := make(chan struct{})
+			srv := httptest.NewUnstartedServer(up.Handler(func(c *Conn) {
+				defer close(finished)
+				_, _, _ = c.ReadMessage()
+				panic(tc.value)
+			}))
+			srv.Config.ErrorLog = log.New(&logs, "", 0)
+			srv.Start()
+			defer srv.Close()
+			c, _, err := DefaultDialer.Dial(dialURL(srv), nil)
+			require.NoError(t, err)
+			defer c.Close()
+			require.NoError(t, c.WriteMessage(TextMessage, []byte("go")))
+			require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+			_, _, err = c.ReadMessage()
+			assert.True(t, IsCloseError(err, CloseInternalServerErr), "got %v", err)
+			<-finished
+			if tc.wantLog == "" {
+				// Give a wrongly logged line the time to appear.
+				time.Sleep(50 * time.Millisecond)
+				assert.Empty(t, logs.String())
+				return
+			}
+			require.Eventually(t, func() bool { return strings.Contains(logs.String(), tc.wantLog) },
+				5*time.Second, 10*time.Millisecond)
+			assert.Contains(t, logs.String(), "boom")
+			assert.Contains(t, logs.String(), "handler_test.go", "the log holds the stack")
+		})
+	}
+}
