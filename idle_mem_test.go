@@ -46,14 +46,16 @@ func idleClients(tb testing.TB, srv *httptest.Server, upgraded *sync.WaitGroup, 
 //     a read of the raw net.Conn (the floor set by net/http);
 //   - upgrade: after Upgrade, the handler blocked reading the raw net.Conn;
 //   - read: after Upgrade, the handler blocked in ReadMessage (a real idle
-//     WebSocket).
+//     WebSocket);
+//   - handler: Upgrader.Handler, whose serve function blocks in ReadMessage
+//     on its own goroutine after net/http's handler returned.
 //
 // Goroutine stack sizes depend on GODEBUG=adaptivestackstart (on by
 // default): run with adaptivestackstart=0 to see how deep the handshake
 // itself goes.
 func BenchmarkIdleConn(b *testing.B) {
 	const n = 500
-	for _, mode := range []string{"hijack", "upgrade", "read"} {
+	for _, mode := range []string{"hijack", "upgrade", "read", "handler"} {
 		b.Run(mode, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				benchIdleConns(b, mode, n)
@@ -66,7 +68,7 @@ func benchIdleConns(b *testing.B, mode string, n int) {
 	var up Upgrader
 	var upgraded sync.WaitGroup
 	done := make(chan struct{}, n)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() { done <- struct{}{} }()
 		if mode == "hijack" {
 			nc, brw, err := http.NewResponseController(w).Hijack()
@@ -96,7 +98,19 @@ func benchIdleConns(b *testing.B, mode string, n int) {
 				return
 			}
 		}
-	}))
+	})
+	if mode == "handler" {
+		h = up.Handler(func(c *Conn) {
+			defer func() { done <- struct{}{} }()
+			upgraded.Done()
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					return
+				}
+			}
+		})
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	before := memSnapshot()
 	conns := idleClients(b, srv, &upgraded, n)

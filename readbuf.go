@@ -113,6 +113,14 @@ func (b *readBuffer) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// await reads when nothing is buffered and no error is pending, so that
+// the next Peek finds bytes (or the error) without reading.
+func (b *readBuffer) await() {
+	if b.r == b.w && b.err == nil {
+		b.fill()
+	}
+}
+
 // fill reads at least one more byte into the buffer, or sets b.err.
 func (b *readBuffer) fill() {
 	if b.hs != nil && b.takeHandshakeBytes() {
