@@ -9,18 +9,14 @@ import (
 	websocket "github.com/wsup/websocket"
 )
 
-// wsupHandler is the wsup echo, written against its gorilla-compatible
-// streaming API: Upgrader.Upgrade, then NextReader / NextWriter joined by
-// io.Copy (the message writer's ReadFrom), which relays each message
-// without allocating it.
+// wsupHandler is the wsup echo, written as its documentation recommends:
+// Upgrader.Handler (serve runs on its own goroutine and net/http's request
+// goroutine is released), then NextReader / NextWriter joined by io.Copy
+// (the message writer's ReadFrom), which relays each message without
+// allocating it.
 func wsupHandler(opts Options) (http.Handler, error) {
 	up := websocket.Upgrader{EnableCompression: opts.Compress}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	return up.Handler(func(c *websocket.Conn) {
 		c.SetReadLimit(opts.MaxMessage)
 		for {
 			mt, msg, err := c.NextReader()
