@@ -57,6 +57,8 @@ type connConfig struct {
 	br *bufio.Reader
 	// compress is non-nil when permessage-deflate was negotiated.
 	compress *compressParams
+	// noCoalesce turns write coalescing off (coalesce.go).
+	noCoalesce bool
 }
 
 // BufferPool is a pool of write buffers. Get returns nil or a value that
@@ -125,6 +127,13 @@ type Conn struct {
 	// compress is non-nil when permessage-deflate was negotiated.
 	compress *compressParams
 
+	// Write coalescing (coalesce.go). moreInput is set by the reader;
+	// co is guarded by frameMu.
+	coalesce  bool
+	moreInput atomic.Bool // the reader holds the peer's next frame already
+	hasPend   atomic.Bool // co holds bytes
+	co        *coalescer
+
 	closeOnce sync.Once
 	closeErr  error
 
@@ -180,6 +189,10 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		c.writeBufSize = defaultWriteBufferSize
 	}
 	c.br.init(nc, cfg.br, cfg.readBufferSize)
+	if !cfg.noCoalesce {
+		c.coalesce = true
+		c.br.owner = c
+	}
 	return c
 }
 

@@ -63,6 +63,7 @@ func (u *Upgrader) upgradeH2(w http.ResponseWriter, r *http.Request, responseHea
 		readBufferSize:  u.ReadBufferSize,
 		writeBufferSize: u.WriteBufferSize,
 		writeBufferPool: u.WriteBufferPool,
+		noCoalesce:      u.DisableWriteCoalescing,
 		compress:        resp.compress,
 	})
 	return u.track(c)

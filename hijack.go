@@ -88,6 +88,7 @@ func (u *Upgrader) respond(w http.ResponseWriter, r *http.Request, resp *handsha
 		readBufferSize:  u.ReadBufferSize,
 		writeBufferSize: u.WriteBufferSize,
 		writeBufferPool: u.WriteBufferPool,
+		noCoalesce:      u.DisableWriteCoalescing,
 		br:              br,
 		compress:        resp.compress,
 	}

@@ -347,6 +347,9 @@ func (c *Conn) nextFrameLocked() (frame.Header, error) {
 			c.readUTF8.Reset()
 		}
 		c.dataFrames.Add(1)
+		if c.coalesce {
+			c.moreInput.Store(int64(c.br.Buffered()) > h.Length)
+		}
 		if !c.readCompressed {
 			// The limit applies to the payload; for a compressed message,
 			// to the inflated bytes as they come out (readInflateLocked).

@@ -43,6 +43,10 @@ type readBuffer struct {
 	hot  bool    // the last read filled its buffer: more bytes are likely queued
 	err  error   // error from nc, returned once the buffered bytes are used up
 
+	// owner, when set, is told before every read from the connection
+	// (write coalescing: see Conn.beforeNetRead).
+	owner *Conn
+
 	// hs holds bytes read before the Conn existed (net/http's reader after a
 	// hijack, the Dialer's after the response). Its buffered bytes are
 	// taken, and its buffer dropped, by the first read.
@@ -97,6 +101,9 @@ func (b *readBuffer) Read(p []byte) (int, error) {
 			return 0, b.err
 		}
 		if len(p) >= b.size && b.hs == nil {
+			if b.owner != nil {
+				b.owner.beforeNetRead()
+			}
 			n, err := b.nc.Read(p)
 			if err != nil {
 				b.err = err
@@ -125,6 +132,9 @@ func (b *readBuffer) await() {
 func (b *readBuffer) fill() {
 	if b.hs != nil && b.takeHandshakeBytes() {
 		return
+	}
+	if b.owner != nil {
+		b.owner.beforeNetRead()
 	}
 	if b.r == b.w {
 		b.r, b.w = 0, 0

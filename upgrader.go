@@ -97,6 +97,14 @@ type Upgrader struct {
 	// client is kept from holding writers, and their buffers, forever.
 	WriteTimeout time.Duration
 
+	// DisableWriteCoalescing makes every data frame go to the network as
+	// its own write. By default, when the peer pipelines messages, a small
+	// data frame written while the reader already holds the peer's next
+	// frame is held back (at most 100µs, and never past the reader's next
+	// network read or the next write that is not held) and sent with the
+	// following frames in one system call. Order is always kept.
+	DisableWriteCoalescing bool
+
 	// Hooks observe connections and rejected handshakes; unset hooks cost
 	// nothing.
 	Hooks Hooks

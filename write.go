@@ -268,11 +268,17 @@ func (c *Conn) writeFrameBuf(op frame.Opcode, final, rsv1 bool, buf []byte, n in
 	if _, err := frame.AppendHeader(buf[start:start], h); err != nil {
 		return err
 	}
-	deadline := c.frameDeadline()
 	if !h.Masked {
-		return c.writeLocked(deadline, buf[start:n], extra)
+		if len(extra) == 0 && c.holdLocked(buf[start:n]) {
+			return nil
+		}
+		return c.writeLocked(c.frameDeadline(), buf[start:n], extra)
 	}
 	pos := frame.Mask(h.Key, 0, buf[frame.MaxHeaderSize:n])
+	if len(extra) == 0 && c.holdLocked(buf[start:n]) {
+		return nil
+	}
+	deadline := c.frameDeadline()
 	if err := c.writeLocked(deadline, buf[start:n], nil); err != nil {
 		return err
 	}
@@ -335,6 +341,16 @@ func acquire(sem chan struct{}, deadline time.Time, done <-chan struct{}) error 
 
 func (c *Conn) releaseFrame() { <-c.frameMu }
 
+// tryAcquireFrame takes the frame lock if it is free.
+func (c *Conn) tryAcquireFrame() bool {
+	select {
+	case c.frameMu <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
 func (c *Conn) unlockMsg() { <-c.msgMu }
 
 // tryLockMsg takes msgMu if it is free.
@@ -352,7 +368,11 @@ func (c *Conn) tryLockMsg() bool {
 // of a frame, so nothing more can be written. The caller holds the frame
 // lock.
 func (c *Conn) writeLocked(deadlineNs int64, b, extra []byte) error {
+	held, hp := c.takePendLocked()
 	if c.writeErr != nil {
+		if hp != nil {
+			putPooledBuf(hp)
+		}
 		return c.writeErr
 	}
 	if deadlineNs != c.appliedWriteNs {
@@ -362,16 +382,26 @@ func (c *Conn) writeLocked(deadlineNs int64, b, extra []byte) error {
 		}
 		c.appliedWriteNs = deadlineNs
 	}
+	if hp != nil && len(held)+len(b)+len(extra) <= len(*hp) {
+		// The held frames and this one go out from one buffer.
+		n := len(held)
+		n += copy((*hp)[n:], b)
+		n += copy((*hp)[n:], extra)
+		held, b, extra = nil, (*hp)[:n], nil
+	}
 	var err error
-	if len(extra) == 0 {
+	if len(held) == 0 && len(extra) == 0 {
 		_, err = c.conn.Write(b)
 	} else {
 		v := vectorPool.Get().(*vector)
-		v.arr = [2][]byte{b, extra}
+		v.arr = [3][]byte{held, b, extra}
 		v.bufs = v.arr[:]
 		_, err = v.bufs.WriteTo(c.conn)
-		v.arr, v.bufs = [2][]byte{}, nil
+		v.arr, v.bufs = [3][]byte{}, nil
 		vectorPool.Put(v)
+	}
+	if hp != nil {
+		putPooledBuf(hp)
 	}
 	if err != nil {
 		c.writeErr = err
@@ -379,12 +409,12 @@ func (c *Conn) writeLocked(deadlineNs int64, b, extra []byte) error {
 	return err
 }
 
-// vector is the argument of one vectored write (header and payload in one
-// system call). Only long payloads are written so, so a pool serves them
+// vector is the argument of one vectored write (held frames, header and
+// payload in one system call). Only long payloads are written so, so a pool serves them
 // instead of a field in every Conn.
 type vector struct {
 	bufs net.Buffers
-	arr  [2][]byte // backing array of bufs
+	arr  [3][]byte // backing array of bufs
 }
 
 var vectorPool = sync.Pool{New: func() any { return new(vector) }}

@@ -1,0 +1,202 @@
+package websocket
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wsup/websocket/frame"
+)
+
+// countingConn counts the Write calls that reach the network connection.
+type countingConn struct {
+	net.Conn
+	writes atomic.Int32
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// pipelinedFrames encodes n small text messages "m0", "m1", … as one
+// byte slice, as a pipelining client sends them.
+func pipelinedFrames(n int) ([]byte, []string) {
+	var b []byte
+	var want []string
+	for i := range n {
+		msg := fmt.Sprintf("m%d", i)
+		want = append(want, msg)
+		b = append(b, rawFrame{fin: true, op: frame.OpText, payload: []byte(msg)}.encode()...)
+	}
+	return b, want
+}
+
+// readTexts reads n data frames and returns their payloads as strings.
+func readTexts(t *testing.T, rc *rawClient, n int) []string {
+	t.Helper()
+	var got []string
+	for range n {
+		f, err := rc.read()
+		require.NoError(t, err)
+		got = append(got, string(f.payload))
+	}
+	return got
+}
+
+// TestCoalescePipelined: echoes of messages that arrived together go out in
+// far fewer writes than messages, in order, and with coalescing off in one
+// write each.
+func TestCoalescePipelined(t *testing.T) {
+	const n = 20
+	for _, tc := range []struct {
+		name      string
+		off       bool
+		maxWrites int32
+	}{
+		{name: "on", maxWrites: 4},
+		{name: "off", off: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, cl := tcpPair(t)
+			cc := &countingConn{Conn: s}
+			srv := newConn(cc, connConfig{isServer: true, noCoalesce: tc.off})
+			done := echoServer(srv)
+			rc := newRawClient(t, cl)
+			b, want := pipelinedFrames(n)
+			rc.sendBytes(b)
+			assert.Equal(t, want, readTexts(t, rc, n))
+			if tc.off {
+				assert.EqualValues(t, n, cc.writes.Load())
+			} else {
+				assert.LessOrEqual(t, cc.writes.Load(), tc.maxWrites, "writes for %d pipelined echoes", n)
+			}
+			cl.Close()
+			assert.Error(t, waitErr(t, done))
+		})
+	}
+}
+
+// TestCoalesceBound: a frame held while the application stops reading is
+// sent by the timer; the peer is not left waiting for it.
+func TestCoalesceBound(t *testing.T) {
+	s, cl := tcpPair(t)
+	srv := newConn(s, connConfig{isServer: true})
+	rc := newRawClient(t, cl)
+	b, _ := pipelinedFrames(3)
+	rc.sendBytes(b)
+	release := make(chan struct{})
+	go func() {
+		_, p, err := srv.ReadMessage()
+		if err == nil {
+			_ = srv.WriteMessage(TextMessage, p)
+		}
+		<-release // more input is buffered, but nobody reads it
+	}()
+	defer close(release)
+	start := time.Now()
+	f, err := rc.read()
+	require.NoError(t, err)
+	assert.Equal(t, "m0", string(f.payload))
+	assert.Less(t, time.Since(start), 4*time.Second)
+}
+
+// TestCoalesceOrder: held frames go out before a large message, a control
+// frame and the close frame written after them, in the order written.
+func TestCoalesceOrder(t *testing.T) {
+	s, cl := tcpPair(t)
+	srv := newConn(s, connConfig{isServer: true})
+	rc := newRawClient(t, cl)
+	b, _ := pipelinedFrames(6)
+	rc.sendBytes(b)
+	big := bytes.Repeat([]byte("x"), 64<<10)
+	serverDone := make(chan error, 1)
+	go func() {
+		serverDone <- func() error {
+			for i := range 6 {
+				_, p, err := srv.ReadMessage()
+				if err != nil {
+					return err
+				}
+				if err := srv.WriteMessage(TextMessage, p); err != nil {
+					return err
+				}
+				switch i {
+				case 1:
+					if err := srv.WriteMessage(BinaryMessage, big); err != nil {
+						return err
+					}
+				case 3:
+					if err := srv.WriteControl(PingMessage, []byte("p"), time.Now().Add(time.Second)); err != nil {
+						return err
+					}
+				}
+			}
+			return srv.WriteControl(CloseMessage, FormatCloseMessage(CloseNormalClosure, ""), time.Now().Add(time.Second))
+		}()
+	}()
+	var got []string
+	for {
+		f, err := rc.read()
+		require.NoError(t, err)
+		switch f.h.Opcode {
+		case frame.OpBinary:
+			require.Equal(t, big, f.payload)
+			got = append(got, "big")
+		case frame.OpPing:
+			got = append(got, "ping")
+		case frame.OpClose:
+			got = append(got, "close")
+		default:
+			got = append(got, string(f.payload))
+		}
+		if f.h.Opcode == frame.OpClose {
+			break
+		}
+	}
+	assert.Equal(t, []string{"m0", "m1", "big", "m2", "m3", "ping", "m4", "m5", "close"}, got)
+	require.NoError(t, <-serverDone)
+}
+
+// TestCoalesceClose: Close sends the held frames before its close frame.
+func TestCoalesceClose(t *testing.T) {
+	s, cl := tcpPair(t)
+	srv := newConn(s, connConfig{isServer: true})
+	rc := newRawClient(t, cl)
+	b, _ := pipelinedFrames(4)
+	rc.sendBytes(b)
+	_, p, err := srv.ReadMessage()
+	require.NoError(t, err)
+	require.NoError(t, srv.WriteMessage(TextMessage, p))
+	closed := make(chan error, 1)
+	go func() { closed <- srv.Close() }()
+	code, before := rc.expectClose()
+	assert.Equal(t, CloseNormalClosure, code)
+	require.Len(t, before, 1)
+	assert.Equal(t, "m0", string(before[0].payload))
+	rc.send(rawFrame{fin: true, op: frame.OpClose, payload: FormatCloseMessage(CloseNormalClosure, "")})
+	require.NoError(t, <-closed)
+}
+
+// TestCoalesceWriteError: a held frame that cannot be sent makes later
+// writes fail; nothing is reported as sent that was not.
+func TestCoalesceWriteError(t *testing.T) {
+	s, cl := tcpPair(t)
+	srv := newConn(s, connConfig{isServer: true})
+	rc := newRawClient(t, cl)
+	b, _ := pipelinedFrames(3)
+	rc.sendBytes(b)
+	_, p, err := srv.ReadMessage()
+	require.NoError(t, err)
+	require.NoError(t, srv.WriteMessage(TextMessage, p))
+	require.NoError(t, s.Close()) // the held frame can no longer go out
+	require.Eventually(t, func() bool {
+		return srv.WriteMessage(TextMessage, []byte("later")) != nil
+	}, 5*time.Second, time.Millisecond)
+}
