@@ -101,7 +101,7 @@ type Conn struct {
 	readCompressed bool                  // the message in progress has RSV1 (deflate)
 	readDecomp     *deflate.Decompressor // nil until the first compressed message
 	readSrc        frameSource
-	discardBuf     []byte                            // scratch for skipping compressed messages; nil until needed
+	discardBuf     *[512]byte                        // scratch for skipping compressed messages; nil until needed
 	handlePing     func(appData string) error        // nil: defaultPingHandler
 	handlePong     func(appData string) error        // nil: ignore pongs
 	handleClose    func(code int, text string) error // nil: defaultCloseHandler
@@ -151,8 +151,8 @@ type Conn struct {
 	dataFrames atomic.Uint64 // data frames sent or received, for the idle timeout
 
 	netCloseOnce sync.Once
-	owner        *Upgrader // set before the Conn is handed out; nil for a client
-	openedAt     time.Time // set with owner when the OnClose hook needs it
+	owner        *Upgrader  // set before the Conn is handed out; nil for a client
+	openedAt     *time.Time // set with owner when the OnClose hook needs it
 
 	writeTimeout  time.Duration // per-frame write bound; 0: none
 	peerCloseCode atomic.Int32  // code of the close frame received, for hooks

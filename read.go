@@ -276,10 +276,10 @@ func (c *Conn) endMessageLocked() error {
 func (c *Conn) discardMessageLocked() error {
 	if c.readCompressed {
 		if c.discardBuf == nil {
-			c.discardBuf = make([]byte, 512)
+			c.discardBuf = new([512]byte)
 		}
 		for {
-			_, err := c.readLocked(c.discardBuf)
+			_, err := c.readLocked(c.discardBuf[:])
 			if err == io.EOF {
 				return nil
 			}

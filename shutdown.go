@@ -44,7 +44,8 @@ func (u *Upgrader) track(c *Conn) (*Conn, error) {
 	c.writeTimeout = u.WriteTimeout
 	c.owner = u
 	if u.Hooks.OnClose != nil {
-		c.openedAt = time.Now()
+		now := time.Now()
+		c.openedAt = &now
 	}
 	registries.mu.Lock()
 	if registries.m == nil {
@@ -81,8 +82,8 @@ func (u *Upgrader) untrack(c *Conn) {
 		}
 	}
 	registries.mu.Unlock()
-	if u.Hooks.OnClose != nil {
-		u.Hooks.OnClose(c, c.closeCode(), time.Since(c.openedAt))
+	if u.Hooks.OnClose != nil && c.openedAt != nil {
+		u.Hooks.OnClose(c, c.closeCode(), time.Since(*c.openedAt))
 	}
 }
 

@@ -2,7 +2,7 @@
 // loopback address and prints the address it listens on as the first line of
 // stdout. It exits on SIGINT or SIGTERM.
 //
-//	echoserver -impl=gorilla -addr=127.0.0.1:0 [-compress]
+//	echoserver -impl=gorilla -addr=127.0.0.1:0 [-compress] [-cpuprofile=FILE]
 package main
 
 import (
@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -32,7 +33,22 @@ func run() error {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback only)")
 	compress := flag.Bool("compress", false, "negotiate permessage-deflate")
 	maxMsg := flag.Int64("max-message", echo.DefaultMaxMessage, "largest accepted message in bytes")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file until the server exits")
 	flag.Parse()
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
+	}
 
 	if _, err := loadgen.RaiseNoFile(loadgen.MaxLoadConns + 1024); err != nil {
 		// Not fatal: the hard limit may be lower; runs needing more
