@@ -2,8 +2,10 @@ package websocket
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -199,4 +201,65 @@ func TestCoalesceWriteError(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return srv.WriteMessage(TextMessage, []byte("later")) != nil
 	}, 5*time.Second, time.Millisecond)
+}
+
+// TestCoalesceDialer: a client Conn coalesces its answers to frames the
+// server sent together, unless Dialer.DisableWriteCoalescing is set.
+func TestCoalesceDialer(t *testing.T) {
+	const n = 20
+	for _, off := range []bool{false, true} {
+		t.Run(fmt.Sprintf("disabled=%v", off), func(t *testing.T) {
+			var up Upgrader
+			got := make(chan []string, 1)
+			srv := httptest.NewServer(up.Handler(func(c *Conn) {
+				var burst []byte
+				for i := range n {
+					burst = append(burst, rawFrame{fin: true, op: frame.OpText, payload: []byte(fmt.Sprintf("m%d", i)), unmasked: true}.encode()...)
+				}
+				if _, err := c.NetConn().Write(burst); err != nil {
+					got <- nil
+					return
+				}
+				var echoes []string
+				for range n {
+					_, p, err := c.ReadMessage()
+					if err != nil {
+						break
+					}
+					echoes = append(echoes, string(p))
+				}
+				got <- echoes
+			}))
+			defer srv.Close()
+			var cc *countingConn
+			d := Dialer{
+				DisableWriteCoalescing: off,
+				NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+					nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+					if err != nil {
+						return nil, err
+					}
+					cc = &countingConn{Conn: nc}
+					return cc, nil
+				},
+			}
+			c, _, err := d.Dial(dialURL(srv), nil)
+			require.NoError(t, err)
+			defer c.Close()
+			cc.writes.Store(0) // count from the end of the handshake
+			require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+			for range n {
+				mt, p, err := c.ReadMessage()
+				require.NoError(t, err)
+				require.NoError(t, c.WriteMessage(mt, p))
+			}
+			_, want := pipelinedFrames(n)
+			assert.Equal(t, want, <-got)
+			if off {
+				assert.EqualValues(t, n, cc.writes.Load())
+			} else {
+				assert.LessOrEqual(t, cc.writes.Load(), int32(4))
+			}
+		})
+	}
 }

@@ -103,6 +103,10 @@ type Dialer struct {
 	// that per connection.
 	EnableCompression bool
 
+	// DisableWriteCoalescing makes every data frame go to the network as
+	// its own write, as Upgrader.DisableWriteCoalescing does for servers.
+	DisableWriteCoalescing bool
+
 	// Jar, when non-nil, supplies the cookies sent with the handshake
 	// request and stores the cookies the response sets (also when the
 	// handshake is refused).
@@ -243,6 +247,7 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 		writeBufferPool: d.WriteBufferPool,
 		br:              br,
 		compress:        compress,
+		noCoalesce:      d.DisableWriteCoalescing,
 	}), resp, nil
 }
 
