@@ -1,6 +1,10 @@
 package websocket
 
-import "time"
+import (
+	"errors"
+	"net"
+	"time"
+)
 
 // Write coalescing.
 //
@@ -34,7 +38,8 @@ const (
 // by the frame lock.
 type coalescer struct {
 	pend  *[]byte // pooled, coalesceBufSize bytes; nil when nothing is held
-	pendN int     // bytes held in *pend
+	off   int     // bytes of *pend already sent (by flushNoWaitLocked)
+	pendN int     // bytes held in *pend, sent ones included
 	armed bool    // timer is set
 	timer *time.Timer
 }
@@ -44,6 +49,11 @@ type coalescer struct {
 // holds the frame lock.
 func (c *Conn) holdLocked(b []byte) bool {
 	if !c.coalesce || !c.moreInput.Load() || c.writeErr != nil {
+		return false
+	}
+	if dl := c.frameDeadline(); dl != 0 && dl-time.Now().UnixNano() < int64(coalesceDelay) {
+		// Past the write deadline the write must fail, as unheld ones do;
+		// close to it, it must go out now rather than miss it held.
 		return false
 	}
 	co := c.co
@@ -71,20 +81,21 @@ func (c *Conn) holdLocked(b []byte) bool {
 }
 
 // takePendLocked returns the held bytes, to be written before anything
-// else, and the buffer to give back with dropPendLocked once they are.
+// else, and their buffer, which the caller gives back to the pool once they
+// are written.
 func (c *Conn) takePendLocked() ([]byte, *[]byte) {
 	co := c.co
 	if co == nil || co.pend == nil {
 		return nil, nil
 	}
-	bp, n := co.pend, co.pendN
-	co.pend, co.pendN = nil, 0
+	bp, off, n := co.pend, co.off, co.pendN
+	co.pend, co.off, co.pendN = nil, 0, 0
 	c.hasPend.Store(false)
 	if co.armed {
 		co.armed = false
 		co.timer.Stop()
 	}
-	return (*bp)[:n], bp
+	return (*bp)[off:n], bp
 }
 
 // flushPendLocked writes the held bytes, if any. The caller holds the
@@ -93,6 +104,24 @@ func (c *Conn) flushPendLocked() {
 	if c.co != nil && c.co.pend != nil {
 		_ = c.writeLocked(c.frameDeadline(), nil, nil)
 	}
+}
+
+// flushHeld sends the held bytes, if any, waiting for the frame lock and
+// the write no later than deadline (or the write deadline, if sooner). It
+// is for the reader's last act after the peer's close frame, when no
+// further read will send them.
+func (c *Conn) flushHeld(deadline time.Time) {
+	if !c.hasPend.Load() || c.acquireFrame(deadline) != nil {
+		return
+	}
+	if c.co != nil && c.co.pend != nil {
+		dl := timeToNs(deadline)
+		if fd := c.frameDeadline(); fd != 0 && fd < dl {
+			dl = fd
+		}
+		_ = c.writeLocked(dl, nil, nil)
+	}
+	c.releaseFrame()
 }
 
 // flushOnTimer is the timer's bound on holding.
@@ -105,13 +134,61 @@ func (c *Conn) flushOnTimer() {
 }
 
 // beforeNetRead runs before the reader reads from the network: the
-// buffered input is used up, so nothing is held any longer. When another
-// goroutine holds the frame lock, that writer sends the held bytes, or the
-// timer does.
+// buffered input is used up, so nothing is held any longer. The reader must
+// not wait for a slow peer to take the held bytes (it would stop reading,
+// and a peer that only reads once its own writes are done would wait on
+// it), so they are sent without waiting (flushNoWaitLocked). When another
+// goroutine holds the frame lock, that writer sends them, or the timer does.
 func (c *Conn) beforeNetRead() {
 	c.moreInput.Store(false)
 	if c.hasPend.Load() && c.tryAcquireFrame() {
-		c.flushPendLocked()
+		c.flushNoWaitLocked()
 		c.releaseFrame()
 	}
+}
+
+// flushNoWaitLocked sends the held bytes without waiting: on a plain socket
+// what the kernel takes at once is written directly; whatever is left, and
+// everything on other connections (TLS, HTTP/2 streams), goes to the timer,
+// fired now, whose goroutine may wait. The caller holds the frame lock.
+func (c *Conn) flushNoWaitLocked() {
+	co := c.co
+	if co == nil || co.pend == nil {
+		return
+	}
+	if c.br.raw != nil && c.writeErr == nil {
+		n, err := rawWriteNoWait(c.br.raw, (*co.pend)[co.off:co.pendN])
+		co.off += n
+		var rawErr *rawWriteError
+		switch {
+		case err != nil && !errors.As(err, &rawErr):
+			// The connection is broken for writing.
+			c.writeErr = c.writeOpError(err)
+			if _, bp := c.takePendLocked(); bp != nil {
+				putPooledBuf(bp)
+			}
+			return
+		case co.off == co.pendN:
+			if _, bp := c.takePendLocked(); bp != nil {
+				putPooledBuf(bp)
+			}
+			return
+		}
+	}
+	co.armed = true
+	co.timer.Reset(0)
+}
+
+// rawWriteError is an error of the RawConn itself (a passed deadline, a
+// closed connection) from rawWriteNoWait: nothing was written, and the
+// write is left to a path that applies the Conn's deadlines.
+type rawWriteError struct{ err error }
+
+func (e *rawWriteError) Error() string { return e.err.Error() }
+func (e *rawWriteError) Unwrap() error { return e.err }
+
+// writeOpError wraps a system call error as net.Conn.Write reports errors.
+func (c *Conn) writeOpError(err error) error {
+	la := c.conn.LocalAddr()
+	return &net.OpError{Op: "write", Net: la.Network(), Source: la, Addr: c.conn.RemoteAddr(), Err: err}
 }

@@ -132,7 +132,11 @@ type Conn struct {
 	coalesce  bool
 	moreInput atomic.Bool // the reader holds the peer's next frame already
 	hasPend   atomic.Bool // co holds bytes
-	co        *coalescer
+	// deadlineReset is set when a context's end moved conn's write
+	// deadline into the past: the next write applies its own again.
+	// (Here, beside the other 4-byte fields, it costs no padding.)
+	deadlineReset atomic.Bool
+	co            *coalescer
 
 	closeOnce sync.Once
 	closeErr  error

@@ -109,6 +109,9 @@ func (c *Conn) bindWriteContext(ctx context.Context) (unbind func()) {
 		c.cancelMu.Lock()
 		defer c.cancelMu.Unlock()
 		if c.cancelToken == token {
+			// The write in progress, if it is still in progress, fails;
+			// if it just ended, the next write must not inherit this.
+			c.deadlineReset.Store(true)
 			_ = c.conn.SetWriteDeadline(aLongTimeAgo)
 		}
 	})

@@ -214,3 +214,23 @@ func TestIdleTimeout(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
 	assert.True(t, IsCloseError(<-clientErr, CloseGoingAway))
 }
+
+// TestWriteContextEndAfterWrite: a context that ends just after its write
+// completed (its callback moved the socket's write deadline into the past)
+// does not break the next write.
+func TestWriteContextEndAfterWrite(t *testing.T) {
+	srv, cl := connPair(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	unbind := srv.bindWriteContext(ctx)
+	require.NoError(t, srv.WriteMessage(TextMessage, []byte("first")))
+	cancel() // the write is over, but unbind has not run yet
+	require.Eventually(t, srv.deadlineReset.Load, 5*time.Second, time.Millisecond)
+	unbind()
+	require.NoError(t, srv.WriteMessage(TextMessage, []byte("second")))
+	require.NoError(t, cl.SetReadDeadline(time.Now().Add(5*time.Second)))
+	for _, want := range []string{"first", "second"} {
+		_, p, err := cl.ReadMessage()
+		require.NoError(t, err)
+		assert.Equal(t, want, string(p))
+	}
+}

@@ -375,19 +375,26 @@ func (c *Conn) writeLocked(deadlineNs int64, b, extra []byte) error {
 		}
 		return c.writeErr
 	}
-	if deadlineNs != c.appliedWriteNs {
+	if deadlineNs != c.appliedWriteNs || c.deadlineReset.Load() {
+		c.deadlineReset.Store(false)
 		if err := c.conn.SetWriteDeadline(nsToTime(deadlineNs)); err != nil {
 			c.writeErr = err
 			return err
 		}
 		c.appliedWriteNs = deadlineNs
+		if c.deadlineReset.Load() {
+			// A context ended meanwhile: its abort stands.
+			_ = c.conn.SetWriteDeadline(aLongTimeAgo)
+		}
 	}
-	if hp != nil && len(held)+len(b)+len(extra) <= len(*hp) {
-		// The held frames and this one go out from one buffer.
+	if hp != nil && len(held)+len(b)+len(extra) <= cap(held) {
+		// The held frames and this one go out from one buffer. held may
+		// start past the buffer's start (bytes already sent), so it is
+		// extended in place.
 		n := len(held)
-		n += copy((*hp)[n:], b)
-		n += copy((*hp)[n:], extra)
-		held, b, extra = nil, (*hp)[:n], nil
+		n += copy(held[n:cap(held)], b)
+		n += copy(held[n:cap(held)], extra)
+		held, b, extra = nil, held[:n], nil
 	}
 	var err error
 	if len(held) == 0 && len(extra) == 0 {
