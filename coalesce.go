@@ -16,11 +16,16 @@ import (
 // bytes never wait long:
 //
 //   - the reader sends them before it reads from the network, that is, as
-//     soon as the buffered input is used up or before it would wait;
+//     soon as the buffered input is used up, with a write that never waits
+//     (on a plain socket, what the kernel takes at once; the rest, and
+//     everything on TLS or HTTP/2, goes to the timer's goroutine at once),
+//     so a peer that stops reading cannot stall the reader;
 //   - any write that is not held (a larger frame, a control frame, Close)
 //     sends them first, in the same system call when they fit;
 //   - a timer sends them coalesceDelay after the first was held, in case
-//     the application stops reading for a while.
+//     the application stops reading for a while;
+//   - the peer's close frame sends them before the TCP connection closes;
+//   - nothing is held within coalesceDelay of the write deadline.
 //
 // Order is kept (held bytes are always written before later ones) and so is
 // the sticky write error: a failed flush makes every later write fail.
