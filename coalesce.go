@@ -146,7 +146,7 @@ func (c *Conn) flushOnTimer() {
 // goroutine holds the frame lock, that writer sends them, or the timer does.
 func (c *Conn) beforeNetRead() {
 	c.moreInput.Store(false)
-	if c.hasPend.Load() && c.tryAcquireFrame() {
+	if c.hasPend.Load() && tryAcquire(c.frameMu) {
 		c.flushNoWaitLocked()
 		c.releaseFrame()
 	}

@@ -166,16 +166,26 @@ func TestCoalesceOrder(t *testing.T) {
 	require.NoError(t, <-serverDone)
 }
 
-// TestCoalesceClose: Close sends the held frames before its close frame.
-func TestCoalesceClose(t *testing.T) {
+// heldEcho returns a server Conn whose peer pipelined n messages, after the
+// server read the first and wrote it back: that echo is held, since the
+// next message is buffered. It also returns the server's socket and the
+// peer.
+func heldEcho(t *testing.T, n int) (*Conn, net.Conn, *rawClient) {
+	t.Helper()
 	s, cl := tcpPair(t)
 	srv := newConn(s, connConfig{isServer: true})
 	rc := newRawClient(t, cl)
-	b, _ := pipelinedFrames(4)
+	b, _ := pipelinedFrames(n)
 	rc.sendBytes(b)
 	_, p, err := srv.ReadMessage()
 	require.NoError(t, err)
 	require.NoError(t, srv.WriteMessage(TextMessage, p))
+	return srv, s, rc
+}
+
+// TestCoalesceClose: Close sends the held frames before its close frame.
+func TestCoalesceClose(t *testing.T) {
+	srv, _, rc := heldEcho(t, 4)
 	closed := make(chan error, 1)
 	go func() { closed <- srv.Close() }()
 	code, before := rc.expectClose()
@@ -187,16 +197,9 @@ func TestCoalesceClose(t *testing.T) {
 }
 
 // TestCoalesceWriteError: a held frame that cannot be sent makes later
-// writes fail; nothing is reported as sent that was not.
+// writes fail.
 func TestCoalesceWriteError(t *testing.T) {
-	s, cl := tcpPair(t)
-	srv := newConn(s, connConfig{isServer: true})
-	rc := newRawClient(t, cl)
-	b, _ := pipelinedFrames(3)
-	rc.sendBytes(b)
-	_, p, err := srv.ReadMessage()
-	require.NoError(t, err)
-	require.NoError(t, srv.WriteMessage(TextMessage, p))
+	srv, s, _ := heldEcho(t, 3)
 	require.NoError(t, s.Close()) // the held frame can no longer go out
 	require.Eventually(t, func() bool {
 		return srv.WriteMessage(TextMessage, []byte("later")) != nil

@@ -149,7 +149,7 @@ func (c *Conn) releaseCompression() {
 	}
 	// A writer or reader still inside the (de)compressor owns it; then the
 	// garbage collector takes it instead of the pool.
-	if c.tryLockMsg() {
+	if tryAcquire(c.msgMu) {
 		if c.writeComp != nil {
 			c.writeComp.Release()
 		}

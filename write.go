@@ -341,22 +341,13 @@ func acquire(sem chan struct{}, deadline time.Time, done <-chan struct{}) error 
 
 func (c *Conn) releaseFrame() { <-c.frameMu }
 
-// tryAcquireFrame takes the frame lock if it is free.
-func (c *Conn) tryAcquireFrame() bool {
-	select {
-	case c.frameMu <- struct{}{}:
-		return true
-	default:
-		return false
-	}
-}
-
 func (c *Conn) unlockMsg() { <-c.msgMu }
 
-// tryLockMsg takes msgMu if it is free.
-func (c *Conn) tryLockMsg() bool {
+// tryAcquire takes the one-slot semaphore sem (msgMu, frameMu) if it is
+// free, and reports whether it did.
+func tryAcquire(sem chan struct{}) bool {
 	select {
-	case c.msgMu <- struct{}{}:
+	case sem <- struct{}{}:
 		return true
 	default:
 		return false
