@@ -370,6 +370,9 @@ func (c *Conn) writeLocked(deadlineNs int64, b, extra []byte) error {
 		c.deadlineReset.Store(false)
 		if err := c.conn.SetWriteDeadline(nsToTime(deadlineNs)); err != nil {
 			c.writeErr = err
+			if hp != nil {
+				putPooledBuf(hp)
+			}
 			return err
 		}
 		c.appliedWriteNs = deadlineNs
@@ -408,8 +411,9 @@ func (c *Conn) writeLocked(deadlineNs int64, b, extra []byte) error {
 }
 
 // vector is the argument of one vectored write (held frames, header and
-// payload in one system call). Only long payloads are written so, so a pool serves them
-// instead of a field in every Conn.
+// payload in one system call). Only long payloads and held frames that do
+// not fit with the new frame are written so, so a pool serves them instead
+// of a field in every Conn.
 type vector struct {
 	bufs net.Buffers
 	arr  [3][]byte // backing array of bufs
