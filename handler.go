@@ -15,7 +15,7 @@ import (
 // Over HTTP/1.1, serve runs on a goroutine of its own and the handler
 // returns as soon as the connection is upgraded, so net/http's goroutine,
 // the request and its response buffers are freed: an idle connection then
-// costs well under half of what it costs when the handler keeps running
+// costs about 40% less than when the handler keeps running
 // (docs/performance.md has the figures). Two consequences follow: middleware
 // wrapped around the handler sees it return right after the 101 response,
 // and the request's context is canceled at that point (serve is not given
