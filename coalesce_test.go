@@ -266,3 +266,58 @@ func TestCoalesceDialer(t *testing.T) {
 		})
 	}
 }
+
+// holdByHand puts b in c's held bytes as holdLocked would, timer included.
+func holdByHand(t *testing.T, c *Conn, b []byte) {
+	t.Helper()
+	require.NoError(t, c.acquireFrame(time.Time{}))
+	defer c.releaseFrame()
+	c.moreInput.Store(true)
+	require.True(t, c.holdLocked(b))
+}
+
+// TestCoalesceNoWaitFlush covers the reader's no-wait flush on a plain
+// socket: when the socket refuses the write with an error the connection
+// is broken for writing with a write *net.OpError; when the RawConn itself
+// refuses (a write deadline already passed), nothing is lost: the timer
+// sends the bytes under the Conn's own deadline.
+func TestCoalesceNoWaitFlush(t *testing.T) {
+	t.Run("peer reset", func(t *testing.T) {
+		s, cl := tcpPair(t)
+		srv := newConn(s, connConfig{isServer: true})
+		require.NotNil(t, srv.br.raw, "a *net.TCPConn has a RawConn")
+		require.NoError(t, cl.(*net.TCPConn).SetLinger(0))
+		require.NoError(t, cl.Close()) // RST
+		holdByHand(t, srv, rawFrame{fin: true, op: frame.OpText, payload: []byte("held"), unmasked: true}.encode())
+		srv.beforeNetRead()
+		var err error
+		require.Eventually(t, func() bool {
+			err = srv.WriteMessage(TextMessage, []byte("after"))
+			return err != nil
+		}, 5*time.Second, time.Millisecond)
+		var oe *net.OpError
+		require.ErrorAs(t, err, &oe)
+		assert.Equal(t, "write", oe.Op)
+		assert.False(t, srv.hasPend.Load(), "the held buffer was given back")
+	})
+	t.Run("deadline passed on the socket", func(t *testing.T) {
+		s, cl := tcpPair(t)
+		srv := newConn(s, connConfig{isServer: true})
+		rc := newRawClient(t, cl)
+		// Only the socket's deadline: the Conn's own is still none, and
+		// the next real write applies it again.
+		require.NoError(t, s.SetWriteDeadline(time.Now().Add(-time.Second)))
+		require.NoError(t, srv.acquireFrame(time.Time{}))
+		srv.appliedWriteNs = -1
+		srv.releaseFrame()
+		holdByHand(t, srv, rawFrame{fin: true, op: frame.OpText, payload: []byte("held"), unmasked: true}.encode())
+		srv.beforeNetRead()
+		f, err := rc.read()
+		require.NoError(t, err)
+		assert.Equal(t, "held", string(f.payload))
+		require.NoError(t, srv.WriteMessage(TextMessage, []byte("next")))
+		f, err = rc.read()
+		require.NoError(t, err)
+		assert.Equal(t, "next", string(f.payload))
+	})
+}
