@@ -29,7 +29,7 @@
 // Over HTTP/1.1 it runs serve on a goroutine of its own and returns from
 // net/http's handler once the connection is upgraded, which frees
 // net/http's goroutine, request and buffers: an idle connection costs
-// about 7 KiB instead of about 12 KiB.
+// 7 to 8 KiB instead of about 12 KiB.
 //
 // # Handshake
 //
