@@ -3,6 +3,7 @@ package websocket
 import (
 	"errors"
 	"net"
+	"syscall"
 	"time"
 )
 
@@ -47,6 +48,39 @@ type coalescer struct {
 	pendN int     // bytes held in *pend, sent ones included
 	armed bool    // timer is set
 	timer *time.Timer
+	nw    noWaitWriter
+}
+
+// noWaitWriter writes through a RawConn without waiting (rawWriteNoWait);
+// its callback is bound once, so a flush does not allocate.
+type noWaitWriter struct {
+	b   []byte
+	n   int
+	err error
+	fn  func(fd uintptr) bool // write, bound once
+}
+
+// rawWriteNoWait writes as much of b as the socket rc takes now, never
+// waiting for it to become writable. It returns the bytes written and the
+// system call's error (EAGAIN is not one). An error of rc itself (a
+// deadline that passed, a closed connection) is returned as a
+// *rawWriteError with nothing written: the caller then leaves the write to
+// a path that applies deadlines.
+func (w *noWaitWriter) rawWriteNoWait(rc syscall.RawConn, b []byte) (int, error) {
+	if w.fn == nil {
+		w.fn = w.write
+	}
+	w.b, w.n, w.err = b, 0, nil
+	err := rc.Write(w.fn)
+	n, werr := w.n, w.err
+	w.b, w.err = nil, nil
+	if werr != nil {
+		return n, werr
+	}
+	if err != nil {
+		return n, &rawWriteError{err}
+	}
+	return n, nil
 }
 
 // holdLocked appends the frame b (complete, masked when needed) to the held
@@ -162,7 +196,7 @@ func (c *Conn) flushNoWaitLocked() {
 		return
 	}
 	if c.br.raw != nil && c.writeErr == nil {
-		n, err := rawWriteNoWait(c.br.raw, (*co.pend)[co.off:co.pendN])
+		n, err := co.nw.rawWriteNoWait(c.br.raw, (*co.pend)[co.off:co.pendN])
 		co.off += n
 		var rawErr *rawWriteError
 		switch {

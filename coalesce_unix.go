@@ -7,39 +7,24 @@ import (
 	"syscall"
 )
 
-// rawWriteNoWait writes as much of b as the socket takes now, never
-// waiting for it to become writable. It returns the bytes written and the
-// system call's error (EAGAIN is not one). An error from rc itself (a
-// deadline that passed, a closed connection) is returned as errRawWrite
-// wrapping it, with nothing written: the caller then leaves the write to a
-// path that applies deadlines.
-func rawWriteNoWait(rc syscall.RawConn, b []byte) (int, error) {
-	n := 0
-	var werr error
-	err := rc.Write(func(fd uintptr) bool {
-		for n < len(b) {
-			k, e := syscall.Write(int(fd), b[n:])
-			if e == syscall.EINTR {
-				continue
-			}
-			if e != nil {
-				if e != syscall.EAGAIN {
-					werr = os.NewSyscallError("write", e)
-				}
-				break
-			}
-			if k <= 0 {
-				break
-			}
-			n += k
+// write is noWaitWriter's RawConn callback: it writes as much of w.b as
+// the socket takes now and reports true, never asking to wait.
+func (w *noWaitWriter) write(fd uintptr) bool {
+	for w.n < len(w.b) {
+		k, e := syscall.Write(int(fd), w.b[w.n:])
+		if e == syscall.EINTR {
+			continue
 		}
-		return true // done, written or not: never wait here
-	})
-	if werr != nil {
-		return n, werr
+		if e != nil {
+			if e != syscall.EAGAIN {
+				w.err = os.NewSyscallError("write", e)
+			}
+			break
+		}
+		if k <= 0 {
+			break
+		}
+		w.n += k
 	}
-	if err != nil {
-		return n, &rawWriteError{err}
-	}
-	return n, nil
+	return true // done, written or not: never wait here
 }
