@@ -5,10 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log"
 	"math/rand/v2"
 	"net"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -460,55 +458,4 @@ func TestStressCoalesceWriteDeadline(t *testing.T) {
 			require.NoError(t, srv.NetConn().Close())
 		})
 	}
-}
-
-// TestStressHandlerPipelined: 16 connections served by Handler at once each
-// pipeline 10 messages, every other one with a "panic" in the middle, so
-// serve panics while echoes are held. Every echo precedes the close frame
-// (1000, or 1011 after a panic), every panic is logged, nothing leaks.
-func TestStressHandlerPipelined(t *testing.T) {
-	const conns, msgs = 16, 10
-	var up Upgrader
-	var logs syncBuffer
-	srv := httptest.NewUnstartedServer(up.Handler(func(c *Conn) {
-		for {
-			mt, p, err := c.ReadMessage()
-			if string(p) == "panic" {
-				panic("stress panic")
-			}
-			if err != nil || c.WriteMessage(mt, p) != nil {
-				return
-			}
-		}
-	}))
-	srv.Config.ErrorLog = log.New(&logs, "", 0)
-	srv.Start()
-	defer srv.Close()
-	rcs := make([]*rawClient, conns)
-	for i := range rcs {
-		rcs[i] = rawDial(t, srv, "")
-		b, _ := pipelinedFrames(msgs)
-		if i%2 == 1 { // m0..m4, then the panic
-			b, _ = pipelinedFrames(msgs / 2)
-			b = append(b, rawFrame{fin: true, op: frame.OpText, payload: []byte("panic")}.encode()...)
-		}
-		rcs[i].sendBytes(b)
-	}
-	for i, rc := range rcs {
-		wantN, wantCode := msgs, CloseNormalClosure
-		if i%2 == 1 {
-			wantN, wantCode = msgs/2, CloseInternalServerErr
-		} else {
-			rc.send(closeNormal)
-		}
-		code, before := rc.expectClose()
-		assert.Equal(t, wantCode, code, "connection %d", i)
-		require.Len(t, before, wantN, "connection %d", i)
-		for k, f := range before {
-			assert.Equal(t, fmt.Sprintf("m%d", k), string(f.payload), "connection %d", i)
-		}
-	}
-	require.Eventually(t, func() bool {
-		return strings.Count(logs.String(), "websocket: panic serving") == conns/2
-	}, 5*time.Second, 10*time.Millisecond)
 }
