@@ -8,6 +8,10 @@ import (
 	"syscall"
 )
 
+// hotReadFactor is how much larger than the read buffer size the next read
+// on a plain socket is when the last one filled its buffer.
+const hotReadFactor = 4
+
 // minReadBufferSize is the smallest read buffer: it holds a whole control
 // frame (header and payload), which the reader peeks at in one piece.
 const minReadBufferSize = 256
@@ -24,7 +28,10 @@ var errReadBufferReleased = errors.New("websocket: read buffer released")
 //
 //   - on a *net.TCPConn or *net.UnixConn (Unix), it waits for readability
 //     through syscall.RawConn without a buffer, and takes one only to read
-//     what arrived: the same system calls as a plain buffered read;
+//     what arrived: the same system calls as a plain buffered read. When a
+//     read fills its buffer (the peer is sending faster than one buffer
+//     per read), the next read takes one hotReadFactor times larger, so
+//     pipelined frames come in with fewer system calls;
 //   - on other connections (TLS, wrappers), a read that starts with an empty
 //     buffer goes into a small buffer (minReadBufferSize) unless the previous
 //     read filled its buffer, a sign that more bytes are queued; the full

@@ -208,6 +208,49 @@ func TestReadBufferReleasedWhileWaiting(t *testing.T) {
 	assert.True(t, errors.Is(err, net.ErrClosed), "%v", err)
 }
 
+// TestReadBufferHotGrows: on a plain socket, a read that fills the buffer
+// makes the next one hotReadFactor times larger (more frames per system
+// call), every byte still arrives in order, and the buffer goes back to
+// the default size once reads stop filling it.
+func TestReadBufferHotGrows(t *testing.T) {
+	s, c := tcpPair(t)
+	var b readBuffer
+	b.init(s, nil, 0)
+	if b.raw == nil {
+		t.Skip("no RawConn reads on " + runtime.GOOS)
+	}
+	data := make([]byte, 64<<10)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	go func() { _, _ = c.Write(data) }()
+	var got []byte
+	sizes := map[int]bool{}
+	for len(got) < len(data) {
+		p, err := b.Peek(1)
+		require.NoError(t, err)
+		sizes[len(b.buf)] = true
+		n := b.Buffered()
+		p, err = b.Peek(min(n, minReadBufferSize))
+		require.NoError(t, err)
+		got = append(got, p...)
+		b.Discard(len(p))
+	}
+	assert.Equal(t, data, got)
+	assert.True(t, sizes[hotReadFactor*defaultReadBufferSize], "a full read made the next one larger: %v", sizes)
+
+	// A short read cools it down: the read after it uses the default size.
+	for _, msg := range []string{"x", "y"} {
+		_, err := c.Write([]byte(msg))
+		require.NoError(t, err)
+		p, err := b.Peek(1)
+		require.NoError(t, err)
+		assert.Equal(t, msg, string(p))
+		b.Discard(1)
+	}
+	assert.Len(t, b.buf, defaultReadBufferSize)
+}
+
 // FuzzReadBuffer checks that any mix of peeks, discards and reads over any
 // chunking of the input returns the input's bytes in order.
 func FuzzReadBuffer(f *testing.F) {

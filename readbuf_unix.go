@@ -43,8 +43,17 @@ func (b *readBuffer) rawFill() {
 // rawRead is the RawConn callback: it reads from fd into a pooled buffer,
 // and reports false (wait, holding no buffer) when no byte is available.
 func (b *readBuffer) rawRead(fd uintptr) bool {
+	want := b.size
+	if b.hot {
+		// The last read filled the buffer: more is queued, so read more
+		// frames per system call.
+		want = hotReadFactor * b.size
+	}
+	if b.pb != nil && len(b.buf) != want {
+		b.release()
+	}
 	if b.pb == nil {
-		b.acquire(b.size)
+		b.acquire(want)
 	}
 	for {
 		n, err := syscall.Read(int(fd), b.buf)
@@ -60,6 +69,7 @@ func (b *readBuffer) rawRead(fd uintptr) bool {
 			b.err = io.EOF
 		default:
 			b.w = n
+			b.hot = n == len(b.buf)
 		}
 		return true
 	}
