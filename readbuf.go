@@ -111,6 +111,9 @@ func (b *readBuffer) Read(p []byte) (int, error) {
 			if b.owner != nil {
 				b.owner.beforeNetRead()
 			}
+			// Long payloads are read past the buffer: no need for a
+			// larger one next time.
+			b.hot = false
 			n, err := b.nc.Read(p)
 			if err != nil {
 				b.err = err

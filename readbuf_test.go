@@ -249,6 +249,16 @@ func TestReadBufferHotGrows(t *testing.T) {
 		b.Discard(1)
 	}
 	assert.Len(t, b.buf, defaultReadBufferSize)
+
+	// A long payload read straight into the caller's slice (past the
+	// buffer) leaves no reason for a larger buffer next time.
+	b.hot = true
+	_, err := c.Write(make([]byte, 2*defaultReadBufferSize))
+	require.NoError(t, err)
+	n, err := b.Read(make([]byte, 2*defaultReadBufferSize))
+	require.NoError(t, err)
+	assert.Positive(t, n)
+	assert.False(t, b.hot)
 }
 
 // FuzzReadBuffer checks that any mix of peeks, discards and reads over any
