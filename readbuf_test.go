@@ -227,11 +227,10 @@ func TestReadBufferHotGrows(t *testing.T) {
 	var got []byte
 	sizes := map[int]bool{}
 	for len(got) < len(data) {
-		p, err := b.Peek(1)
+		_, err := b.Peek(1)
 		require.NoError(t, err)
 		sizes[len(b.buf)] = true
-		n := b.Buffered()
-		p, err = b.Peek(min(n, minReadBufferSize))
+		p, err := b.Peek(min(b.Buffered(), minReadBufferSize))
 		require.NoError(t, err)
 		got = append(got, p...)
 		b.Discard(len(p))
