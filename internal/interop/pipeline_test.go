@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http/httptest"
@@ -196,30 +195,6 @@ func pipelineEcho(c *websocket.Conn, mode echoMode, deadline time.Time) error {
 		}
 	}
 	return nil
-}
-
-// echoOne reads one message and writes it back with the same type.
-func echoOne(c *websocket.Conn, mode echoMode) error {
-	if mode == echoWhole {
-		mt, p, err := c.ReadMessage()
-		if err != nil {
-			return err
-		}
-		return c.WriteMessage(mt, p)
-	}
-	mt, r, err := c.NextReader()
-	if err != nil {
-		return err
-	}
-	w, err := c.NextWriter(mt)
-	if err != nil {
-		return err
-	}
-	_, copyErr := io.Copy(w, r)
-	if err := w.Close(); err != nil {
-		return err
-	}
-	return copyErr
 }
 
 // checkEnd checks that the server echoed every message and that its

@@ -132,32 +132,34 @@ func echoServer(t *testing.T, up *websocket.Upgrader, mode echoMode) (*testServe
 func echo(c *websocket.Conn, mode echoMode) error {
 	c.SetReadLimit(clientReadLimit)
 	for {
-		if mode == echoWhole {
-			mt, p, err := c.ReadMessage()
-			if err != nil {
-				return err
-			}
-			if err := c.WriteMessage(mt, p); err != nil {
-				return err
-			}
-			continue
-		}
-		mt, r, err := c.NextReader()
-		if err != nil {
+		if err := echoOne(c, mode); err != nil {
 			return err
-		}
-		w, err := c.NextWriter(mt)
-		if err != nil {
-			return err
-		}
-		_, copyErr := io.Copy(w, r)
-		if err := w.Close(); err != nil {
-			return err
-		}
-		if copyErr != nil {
-			return copyErr
 		}
 	}
+}
+
+// echoOne reads one message and writes it back with the same type.
+func echoOne(c *websocket.Conn, mode echoMode) error {
+	if mode == echoWhole {
+		mt, p, err := c.ReadMessage()
+		if err != nil {
+			return err
+		}
+		return c.WriteMessage(mt, p)
+	}
+	mt, r, err := c.NextReader()
+	if err != nil {
+		return err
+	}
+	w, err := c.NextWriter(mt)
+	if err != nil {
+		return err
+	}
+	_, copyErr := io.Copy(w, r)
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return copyErr
 }
 
 // recv waits up to ioTimeout for a value on ch.
