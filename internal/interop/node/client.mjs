@@ -10,28 +10,14 @@
 // whole session timed out.
 
 import { WebSocket } from 'ws';
+import { newSession, parseArgs } from './session.mjs';
 
 const STEP_TIMEOUT_MS = 20000;
 const SESSION_TIMEOUT_MS = 90000;
 
-const args = process.argv.slice(2);
-const url = args.find((a) => !a.startsWith('--'));
-const deflate = args.includes('--deflate');
-if (!url || !/^ws:\/\/127\.0\.0\.1:\d+\//.test(url)) {
-  console.error('usage: node client.mjs ws://127.0.0.1:PORT/ [--deflate]');
-  process.exit(2);
-}
-
-let failed = false;
-function report(step, ok, fields = {}) {
-  if (!ok) failed = true;
-  process.stdout.write(JSON.stringify({ step, ok, ...fields }) + '\n');
-}
-
-const sessionTimer = setTimeout(() => {
-  report('session-timeout', false, { error: `session exceeded ${SESSION_TIMEOUT_MS} ms` });
-  process.exit(2);
-}, SESSION_TIMEOUT_MS);
+const { url, deflate } = parseArgs('node client.mjs ws://127.0.0.1:PORT/ [--deflate]');
+const session = newSession(SESSION_TIMEOUT_MS);
+const report = session.report;
 
 // withTimeout rejects when promise does not settle within STEP_TIMEOUT_MS.
 function withTimeout(promise, what) {
@@ -221,7 +207,7 @@ async function main() {
 main()
   .catch((err) => report('unexpected', false, { error: String(err && err.stack) }))
   .finally(() => {
-    clearTimeout(sessionTimer);
-    report('done', !failed);
-    process.exit(failed ? 1 : 0);
+    clearTimeout(session.timer);
+    report('done', !session.failed);
+    process.exit(session.failed ? 1 : 0);
   });

@@ -19,27 +19,13 @@
 
 import { createHash } from 'node:crypto';
 import { WebSocket } from 'ws';
+import { newSession, parseArgs } from './session.mjs';
 
 const SESSION_TIMEOUT_MS = 14000;
 
-const args = process.argv.slice(2);
-const url = args.find((a) => !a.startsWith('--'));
-const deflate = args.includes('--deflate');
-if (!url || !/^ws:\/\/127\.0\.0\.1:\d+\//.test(url)) {
-  console.error('usage: node pipeline.mjs ws://127.0.0.1:PORT/ [--deflate] < messages');
-  process.exit(2);
-}
-
-let failed = false;
-function report(step, ok, fields = {}) {
-  if (!ok) failed = true;
-  process.stdout.write(JSON.stringify({ step, ok, ...fields }) + '\n');
-}
-
-const sessionTimer = setTimeout(() => {
-  report('session-timeout', false, { error: `session exceeded ${SESSION_TIMEOUT_MS} ms` });
-  process.exit(2);
-}, SESSION_TIMEOUT_MS);
+const { url, deflate } = parseArgs('node pipeline.mjs ws://127.0.0.1:PORT/ [--deflate] < messages');
+const session = newSession(SESSION_TIMEOUT_MS);
+const report = session.report;
 
 // parseMessages splits stdin into {binary, data} messages.
 function parseMessages(buf) {
@@ -103,7 +89,7 @@ ws.on('open', () => {
 ws.on('error', (err) => report('error', false, { error: err.message }));
 
 ws.on('close', (code, reason) => {
-  clearTimeout(sessionTimer);
+  clearTimeout(session.timer);
   report('close', true, { code, reason: reason.toString() });
-  process.exitCode = failed ? 1 : 0;
+  process.exitCode = session.failed ? 1 : 0;
 });
