@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,17 +14,6 @@ import (
 
 	"github.com/wsup/websocket/frame"
 )
-
-// countingConn counts the Write calls that reach the network connection.
-type countingConn struct {
-	net.Conn
-	writes atomic.Int32
-}
-
-func (c *countingConn) Write(p []byte) (int, error) {
-	c.writes.Add(1)
-	return c.Conn.Write(p)
-}
 
 // pipelinedFrames encodes n small text messages "m0", "m1", … as one
 // byte slice, as a pipelining client sends them.
@@ -60,7 +48,7 @@ func TestCoalescePipelined(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		off       bool
-		maxWrites int32
+		maxWrites int64
 	}{
 		// Normally one write carries every echo; on a slow machine the
 		// 100µs timer may send some earlier, hence the margin.
@@ -69,7 +57,7 @@ func TestCoalescePipelined(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, cl := tcpPair(t)
-			cc := &countingConn{Conn: s}
+			cc := &writeCountConn{Conn: s}
 			srv := newConn(cc, connConfig{isServer: true, noCoalesce: tc.off})
 			done := echoServer(srv)
 			rc := newRawClient(t, cl)
@@ -236,7 +224,7 @@ func TestCoalesceDialer(t *testing.T) {
 				got <- echoes
 			}))
 			defer srv.Close()
-			var cc *countingConn
+			var cc *writeCountConn
 			d := Dialer{
 				DisableWriteCoalescing: off,
 				NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -244,7 +232,7 @@ func TestCoalesceDialer(t *testing.T) {
 					if err != nil {
 						return nil, err
 					}
-					cc = &countingConn{Conn: nc}
+					cc = &writeCountConn{Conn: nc}
 					return cc, nil
 				},
 			}
@@ -264,7 +252,7 @@ func TestCoalesceDialer(t *testing.T) {
 				assert.EqualValues(t, n, cc.writes.Load())
 			} else {
 				// One write normally; margin for the timer on a slow machine.
-				assert.LessOrEqual(t, cc.writes.Load(), int32(n/2))
+				assert.LessOrEqual(t, cc.writes.Load(), int64(n/2))
 			}
 		})
 	}

@@ -12,7 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// writeCountConn counts Write and WriteTo calls (frames, for a server Conn).
+// writeCountConn counts the Write calls that reach the network connection
+// (one per frame or batch of frames, for a server Conn).
 type writeCountConn struct {
 	net.Conn
 	writes atomic.Int64
