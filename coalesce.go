@@ -87,7 +87,7 @@ func (w *noWaitWriter) rawWriteNoWait(rc syscall.RawConn, b []byte) (int, error)
 // bytes when coalescing applies, and reports whether it did. The caller
 // holds the frame lock.
 func (c *Conn) holdLocked(b []byte) bool {
-	if !c.coalesce || !c.moreInput.Load() || c.writeErr != nil {
+	if !c.coalesce || !c.moreInput.Load() || c.writeErr != nil || c.noCoalesce.Load() {
 		return false
 	}
 	if dl := c.frameDeadline(); dl != 0 && dl-time.Now().UnixNano() < int64(coalesceDelay) {
@@ -163,6 +163,26 @@ func (c *Conn) flushHeld(deadline time.Time) {
 	c.releaseFrame()
 }
 
+// flushHeldNow sends the held bytes, if any, waiting for the frame lock
+// no longer than the write bounds allow (closeTimeout when there are none).
+// NetConn calls it after turning holding off, so that closing the returned
+// connection loses nothing: should the lock not come in time, its holder
+// is writing and sends the held bytes ahead of its own.
+func (c *Conn) flushHeldNow() {
+	if !c.hasPend.Load() {
+		return
+	}
+	deadline := time.Now().Add(closeTimeout)
+	if dl := c.frameDeadline(); dl != 0 && dl < deadline.UnixNano() {
+		deadline = nsToTime(dl)
+	}
+	if c.acquireFrame(deadline) != nil {
+		return
+	}
+	c.flushPendLocked()
+	c.releaseFrame()
+}
+
 // flushOnTimer is the timer's bound on holding.
 func (c *Conn) flushOnTimer() {
 	if err := c.acquireFrame(time.Time{}); err != nil {
@@ -201,8 +221,8 @@ func (c *Conn) flushNoWaitLocked() {
 		var rawErr *rawWriteError
 		switch {
 		case err != nil && !errors.As(err, &rawErr):
-			// The connection is broken for writing.
-			c.writeErr = c.writeOpError(err)
+			// The connection has failed.
+			c.failWriteLocked(c.writeOpError(err))
 			if _, bp := c.takePendLocked(); bp != nil {
 				putPooledBuf(bp)
 			}

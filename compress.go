@@ -47,14 +47,23 @@ func (c *Conn) readWindow() (bits int, takeover bool) {
 }
 
 // compressorLocked returns the compressor for the next message, or nil
-// when compression is off. The caller holds msgMu.
+// when compression is off or the connection is closed. The caller holds
+// msgMu.
 func (c *Conn) compressorLocked() *deflate.Compressor {
-	if c.compress == nil || !c.compressEnabled {
+	if c.compress == nil || !c.compressEnabled.Load() || c.compReleased {
 		return nil
+	}
+	level := int(c.compressLevel.Load())
+	if c.writeComp != nil && c.compLevel != level {
+		// A new compressor starts without history, which the peer's
+		// decompressor always accepts.
+		c.writeComp.Release()
+		c.writeComp = nil
 	}
 	if c.writeComp == nil {
 		bits, takeover := c.writeWindow()
-		c.writeComp = deflate.NewCompressor(c.compressLevel, bits, takeover)
+		c.writeComp = deflate.NewCompressor(level, bits, takeover)
+		c.compLevel = level
 	}
 	return c.writeComp
 }
@@ -148,16 +157,20 @@ func (c *Conn) releaseCompression() {
 		return
 	}
 	// A writer or reader still inside the (de)compressor owns it; then the
-	// garbage collector takes it instead of the pool.
+	// garbage collector takes it instead of the pool. A reader that has
+	// not failed yet may still inflate buffered messages.
 	if tryAcquire(c.msgMu) {
 		if c.writeComp != nil {
 			c.writeComp.Release()
+			c.writeComp = nil
 		}
+		c.compReleased = true
 		c.unlockMsg()
 	}
 	if c.readMu.TryLock() {
-		if c.readDecomp != nil {
+		if c.readDecomp != nil && c.readErr != nil {
 			c.readDecomp.Release()
+			c.readDecomp = nil
 		}
 		c.readMu.Unlock()
 	}
@@ -172,28 +185,18 @@ var errCompressionLevel = errors.New("websocket: invalid compression level")
 // the handshake. It is safe for concurrent use; it applies from the next
 // message.
 func (c *Conn) EnableWriteCompression(enable bool) {
-	c.msgMu <- struct{}{}
-	c.compressEnabled = enable
-	c.unlockMsg()
+	c.compressEnabled.Store(enable)
 }
 
 // SetCompressionLevel sets the flate level (compress/flate's
 // flate.HuffmanOnly, or BestSpeed 1 through BestCompression 9; -1 is
 // flate.DefaultCompression) for messages written from now on. It returns an
 // error for any other level and leaves the level unchanged. It is safe for
-// concurrent use.
+// concurrent use; it applies from the next message.
 func (c *Conn) SetCompressionLevel(level int) error {
 	if level < flate.HuffmanOnly || level > flate.BestCompression {
 		return errCompressionLevel
 	}
-	c.msgMu <- struct{}{}
-	if level != c.compressLevel && c.writeComp != nil {
-		// A new compressor starts without history, which the peer's
-		// decompressor always accepts.
-		c.writeComp.Release()
-		c.writeComp = nil
-	}
-	c.compressLevel = level
-	c.unlockMsg()
+	c.compressLevel.Store(int32(level))
 	return nil
 }

@@ -108,21 +108,40 @@ type Conn struct {
 	closeReceived  chan struct{}                     // closed when the reader ends (close frame or error)
 	closeRecvOnce  sync.Once
 
-	// Write side. msgMu is held for a whole data message; frameMu is held
-	// while one frame is written to conn. Both are one-slot semaphores so
-	// that waits can end with a deadline or a context.
+	// Write side. msgMu is held while a data message is written (see
+	// msglock.go); frameMu is held while one frame is written to conn.
+	// Both are one-slot semaphores so that waits can end with a deadline,
+	// a context or the end of the write side.
 	msgMu           chan struct{}
 	frameMu         chan struct{}
-	writeErr        error // guarded by frameMu; sticky
-	closeSent       bool  // guarded by frameMu
+	writeErr        error                    // guarded by frameMu; sticky
+	closeSent       bool                     // guarded by frameMu
+	failPending     bool                     // guarded by frameMu: a write failed; releaseFrame fails the connection
+	appliedStall    bool                     // guarded by frameMu: appliedWriteNs is a stall bound, not a deadline
+	sentClose       atomic.Bool              // closeSent, readable without frameMu
+	writeFail       atomic.Pointer[causeBox] // writeErr, readable without frameMu
 	writeDeadlineNs atomic.Int64
 	appliedWriteNs  int64 // guarded by frameMu: deadline last set on conn
 	writeBufSize    int
 	hdrBuf          [frame.MaxHeaderSize]byte // guarded by frameMu
 	writePool       BufferPool
-	compressEnabled bool                // guarded by msgMu
-	compressLevel   int                 // guarded by msgMu
-	writeComp       *deflate.Compressor // guarded by msgMu; nil until used
+	compressEnabled atomic.Bool
+	compressLevel   atomic.Int32
+	writeComp       *deflate.Compressor           // guarded by msgMu; nil until used
+	compLevel       int                           // guarded by msgMu: writeComp's level
+	compReleased    bool                          // guarded by msgMu: no compressor after close
+	curWriter       atomic.Pointer[messageWriter] // the NextWriter writer holding msgMu, if any
+
+	// wake, when non-nil, is closed (and cleared) by broadcast to wake
+	// goroutines waiting for the message lock or for Close: a write
+	// deadline changed, the write side ended, the read lock came free.
+	wakeMu      sync.Mutex
+	wake        chan struct{} // guarded by wakeMu
+	waiters     atomic.Int32  // goroutines that may wait on wake
+	inHandler   atomic.Bool   // the reader is running a ping, pong or close handler
+	closeTimer  *time.Timer   // guarded by wakeMu: closes conn at a deferred Close's deadline
+	noCoalesce  atomic.Bool   // NetConn was called: nothing may be held back any more
+	writeAborts atomic.Uint64 // contexts that ended during a write (bindWriteContext)
 
 	// compress is non-nil when permessage-deflate was negotiated.
 	compress *compressParams
@@ -158,7 +177,7 @@ type Conn struct {
 	owner        *Upgrader  // set before the Conn is handed out; nil for a client
 	openedAt     *time.Time // set with owner when the OnClose hook needs it
 
-	writeTimeout  time.Duration // per-frame write bound; 0: none
+	writeTimeout  time.Duration // per-frame write bound; 0: the stall bound only; < 0: none
 	peerCloseCode atomic.Int32  // code of the close frame received, for hooks
 	sentCloseCode atomic.Int32  // code of the close frame sent, for hooks
 
@@ -181,13 +200,13 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		closeReceived: make(chan struct{}),
 		writeBufSize:  cfg.writeBufferSize,
 		writePool:     cfg.writeBufferPool,
-		compressLevel: defaultCompressionLevel,
 		compress:      cfg.compress,
 	}
+	c.compressLevel.Store(defaultCompressionLevel)
 	c.readSrc.c = c
 	if c.compress != nil {
-		c.compressEnabled = true
-		c.compressLevel = c.compress.level
+		c.compressEnabled.Store(true)
+		c.compressLevel.Store(int32(c.compress.level))
 	}
 	if c.writeBufSize <= 0 {
 		c.writeBufSize = defaultWriteBufferSize
@@ -213,8 +232,20 @@ func (c *Conn) RemoteAddr() net.Addr { return c.conn.RemoteAddr() }
 
 // NetConn returns the underlying network connection. Reading from or
 // writing to it directly corrupts the WebSocket stream; it is meant for
-// inspection (addresses, TLS state) and socket options.
-func (c *Conn) NetConn() net.Conn { return c.conn }
+// inspection (addresses, TLS state), socket options, and closing the
+// connection without a closing handshake.
+//
+// Closing the returned connection must not lose a message that a write
+// reported as sent: NetConn therefore first sends the frames that write
+// coalescing holds back, waiting for that no longer than the write bounds
+// allow, and turns coalescing off for this connection. It is safe for
+// concurrent use.
+func (c *Conn) NetConn() net.Conn {
+	if !c.noCoalesce.Swap(true) && c.coalesce {
+		c.flushHeldNow()
+	}
+	return c.conn
+}
 
 // SetReadDeadline sets the deadline for future and pending reads. A read
 // that times out leaves the connection broken: every later read returns the
@@ -223,12 +254,15 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 	return c.conn.SetReadDeadline(t)
 }
 
-// SetWriteDeadline sets the deadline for future writes of data frames. A
-// write that times out leaves the connection broken: every later write
-// returns the same error. A zero t means no deadline. It is safe for
-// concurrent use.
+// SetWriteDeadline sets the deadline for future writes, and for writes
+// waiting for the message lock. A write that times out on the network
+// fails the connection (see WriteMessage); a write that timed out while
+// waiting for another message to finish wrote nothing and leaves the
+// connection as it was. A zero t means no deadline (the write stall bound
+// still applies, see Upgrader.WriteTimeout). It is safe for concurrent use.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.writeDeadlineNs.Store(timeToNs(t))
+	c.broadcast()
 	return nil
 }
 
@@ -255,18 +289,57 @@ func nsToTime(ns int64) time.Time {
 	return time.Unix(0, ns)
 }
 
-// closeNetConn closes the network connection once, stops keepalive and runs
-// the close hooks. Later calls return nil.
+// closeNetConn closes the network connection once, stops keepalive, wakes
+// every waiting writer, returns pooled compression state and runs the close
+// hooks. Later calls return net.ErrClosed.
 func (c *Conn) closeNetConn() error {
 	err := net.ErrClosed
 	c.netCloseOnce.Do(func() {
 		err = c.conn.Close()
+		c.wakeMu.Lock()
+		if c.closeTimer != nil {
+			c.closeTimer.Stop()
+		}
+		c.wakeMu.Unlock()
 		if c.keepalive != nil {
 			c.keepalive.stop()
 		}
+		c.broadcast()
+		c.releaseCompression()
 		if c.owner != nil {
 			c.owner.untrack(c)
 		}
 	})
 	return err
+}
+
+// broadcast wakes every goroutine waiting on c.wake.
+func (c *Conn) broadcast() {
+	if c.waiters.Load() == 0 {
+		return
+	}
+	c.wakeMu.Lock()
+	if c.wake != nil {
+		close(c.wake)
+		c.wake = nil
+	}
+	c.wakeMu.Unlock()
+}
+
+// wakeChan returns the channel the next broadcast closes. The caller has
+// added itself to c.waiters first, so that broadcast does not skip it.
+func (c *Conn) wakeChan() <-chan struct{} {
+	c.wakeMu.Lock()
+	defer c.wakeMu.Unlock()
+	if c.wake == nil {
+		c.wake = make(chan struct{})
+	}
+	return c.wake
+}
+
+// unlockRead releases the read lock, and tells a waiting Close that it
+// may now read the peer's close frame itself.
+func (c *Conn) unlockRead() {
+	c.readMu.Unlock()
+	c.broadcast()
 }

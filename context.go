@@ -70,8 +70,11 @@ func (c *Conn) WriteMessageContext(ctx context.Context, messageType int, data []
 		}
 		return ErrBadMessageType
 	}
-	if err := acquire(c.msgMu, time.Time{}, ctx.Done()); err != nil {
-		return ctx.Err()
+	if err := c.lockMsg(ctx.Done()); err != nil {
+		if err == errCanceled {
+			return ctx.Err()
+		}
+		return err
 	}
 	defer c.unlockMsg()
 	defer c.bindWriteContext(ctx)()
@@ -112,6 +115,7 @@ func (c *Conn) bindWriteContext(ctx context.Context) (unbind func()) {
 			// The write in progress, if it is still in progress, fails;
 			// if it just ended, the next write must not inherit this.
 			c.deadlineReset.Store(true)
+			c.writeAborts.Add(1)
 			_ = c.conn.SetWriteDeadline(aLongTimeAgo)
 		}
 	})

@@ -3,6 +3,7 @@ package websocket
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -52,16 +53,17 @@ func TestReadMessageContextDeadline(t *testing.T) {
 // its context ends, without breaking the connection.
 func TestWriteMessageContext(t *testing.T) {
 	sc, cc := connPair(t)
-	w, err := sc.NextWriter(TextMessage) // holds the message lock
+	w, err := sc.NextWriter(TextMessage)
+	require.NoError(t, err)
+	first := strings.Repeat("first", 2000) // past the write buffer: the message lock is taken
+	_, err = w.Write([]byte(first))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	assert.ErrorIs(t, sc.WriteMessageContext(ctx, TextMessage, []byte("late")), context.DeadlineExceeded)
-	_, err = w.Write([]byte("first"))
-	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	require.NoError(t, sc.WriteMessageContext(context.Background(), BinaryMessage, []byte("second")))
-	for _, want := range []string{"first", "second"} {
+	for _, want := range []string{first, "second"} {
 		_, p, err := cc.ReadMessage()
 		require.NoError(t, err)
 		assert.Equal(t, want, string(p))

@@ -3,7 +3,6 @@ package websocket
 import (
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/wsup/websocket/frame"
@@ -28,7 +27,7 @@ func (c *Conn) handleControlLocked(h frame.Header) error {
 		}
 		appData := string(payload)
 		c.br.Discard(len(payload))
-		return c.handlerErrLocked(c.handlePing(appData))
+		return c.handlerErrLocked(c.runHandler(func() error { return c.handlePing(appData) }))
 	case frame.OpPong:
 		c.notifyPong(payload)
 		if c.handlePong == nil {
@@ -37,7 +36,7 @@ func (c *Conn) handleControlLocked(h frame.Header) error {
 		}
 		appData := string(payload)
 		c.br.Discard(len(payload))
-		return c.handlerErrLocked(c.handlePong(appData))
+		return c.handlerErrLocked(c.runHandler(func() error { return c.handlePong(appData) }))
 	}
 	c.br.Discard(len(payload)) // payload stays valid until the next read
 	code, reason, err := frame.ParseClose(payload)
@@ -54,7 +53,7 @@ func (c *Conn) handleControlLocked(h frame.Header) error {
 	if c.handleClose == nil {
 		_ = c.defaultCloseHandler(ce.Code, ce.Text)
 	} else {
-		_ = c.handleClose(ce.Code, ce.Text)
+		_ = c.runHandler(func() error { return c.handleClose(ce.Code, ce.Text) })
 	}
 	// Frames held back for coalescing go before the TCP close: no read
 	// will send them now. (A close frame the handler sent took them along.)
@@ -92,18 +91,26 @@ func (c *Conn) defaultPingHandler(appData string) error {
 	return c.answerPing([]byte(appData))
 }
 
-// answerPing sends the pong for a ping carrying data. Pongs that cannot go
-// out because the connection is closing or slow are not read errors.
+// answerPing sends the pong for a ping carrying data. A pong skipped
+// because the connection is closing, or because the frame lock did not come
+// within a second (another frame is going out, under its own bound), is not
+// an error. A pong whose write failed has failed the connection; its error
+// becomes the read error.
 func (c *Conn) answerPing(data []byte) error {
 	err := c.WriteControl(PongMessage, data, time.Now().Add(time.Second))
-	if err == ErrCloseSent {
-		return nil
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	if err == ErrCloseSent || err == errWriteTimeout {
 		return nil
 	}
 	return err
+}
+
+// runHandler runs an application's ping, pong or close handler, noting
+// that the reader is inside it: a Close called meanwhile (possibly by the
+// handler) must not wait for this reader.
+func (c *Conn) runHandler(h func() error) error {
+	c.inHandler.Store(true)
+	defer c.inHandler.Store(false)
+	return h()
 }
 
 // SetPongHandler sets the function called for each pong received, on the

@@ -49,9 +49,9 @@ func (u *Upgrader) Handler(serve func(*Conn)) http.Handler {
 func runDetached(c *Conn, serve func(*Conn), srv *http.Server) {
 	defer func() {
 		if v := recover(); v != nil {
-			_ = c.WriteControl(CloseMessage, FormatCloseMessage(CloseInternalServerErr, ""), time.Now().Add(closeTimeout))
-			_ = c.closeNetConn()
-			c.closeOnce.Do(func() { c.releaseCompression() })
+			// Close does nothing after this.
+			c.closeOnce.Do(func() {})
+			_ = c.closeConn(closeReq{code: CloseInternalServerErr, deadline: time.Now().Add(closeTimeout)})
 			if v != http.ErrAbortHandler {
 				logPanic(srv, c, v)
 			}

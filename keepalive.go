@@ -109,19 +109,10 @@ func (k *keepalive) tick() {
 
 	switch {
 	case expire != nil:
-		c.closeLocal(expire, CloseGoingAway, expire.Error())
+		_ = c.closeConn(closeReq{code: CloseGoingAway, reason: expire.Error(), cause: expire, deadline: time.Now().Add(time.Second)})
 	case sendPing:
 		// A ping that cannot go out in time leaves pingSentAt set: the
 		// timeout closes the connection.
 		_ = c.WriteControl(PingMessage, nil, now.Add(k.timeout))
 	}
-}
-
-// closeLocal closes the connection for a local reason: it sends a close
-// frame with code and reason (bounded by a short deadline), makes cause the
-// error of reads, and closes the network connection.
-func (c *Conn) closeLocal(cause error, code int, reason string) {
-	c.readCause.CompareAndSwap(nil, &causeBox{cause})
-	_ = c.WriteControl(CloseMessage, FormatCloseMessage(code, reason), time.Now().Add(time.Second))
-	_ = c.closeNetConn()
 }

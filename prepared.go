@@ -47,7 +47,9 @@ func NewPreparedMessage(messageType int, data []byte) (*PreparedMessage, error) 
 // and a client connection masks its own copy. It is safe for concurrent
 // use.
 func (c *Conn) WritePreparedMessage(pm *PreparedMessage) error {
-	c.msgMu <- struct{}{}
+	if err := c.lockMsg(nil); err != nil {
+		return err
+	}
 	defer c.unlockMsg()
 	if !c.isServer {
 		return c.writeDataLocked(pm.messageType, pm.data)
@@ -59,7 +61,7 @@ func (c *Conn) WritePreparedMessage(pm *PreparedMessage) error {
 			return c.writeCompressedLocked(comp, frame.Opcode(pm.messageType), pm.data)
 		}
 		bits, _ := c.writeWindow()
-		key = prepKey{compressed: true, bits: bits, level: c.compressLevel}
+		key = prepKey{compressed: true, bits: bits, level: c.compLevel}
 	}
 	b, err := pm.frame(key)
 	if err != nil {

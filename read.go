@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"time"
 
 	"github.com/wsup/websocket/frame"
 )
@@ -34,7 +32,7 @@ var errStaleReader = errors.New("websocket: read from a stale message reader")
 // NextReader must not be called concurrently with another read.
 func (c *Conn) NextReader() (messageType int, r io.Reader, err error) {
 	c.readMu.Lock()
-	defer c.readMu.Unlock()
+	defer c.unlockRead()
 	c.awaitInputLocked()
 	messageType, err = c.nextMessageLocked()
 	if err != nil {
@@ -83,7 +81,7 @@ func (c *Conn) nextMessageLocked() (messageType int, err error) {
 // called concurrently with another read.
 func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 	c.readMu.Lock()
-	defer c.readMu.Unlock()
+	defer c.unlockRead()
 	c.awaitInputLocked()
 	messageType, err = c.nextMessageLocked()
 	if err != nil {
@@ -174,7 +172,7 @@ type messageReader struct {
 func (r *messageReader) Read(p []byte) (int, error) {
 	c := r.c
 	c.readMu.Lock()
-	defer c.readMu.Unlock()
+	defer c.unlockRead()
 	if r.seq != c.readSeq {
 		return 0, errStaleReader
 	}
@@ -187,7 +185,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 func (r *messageReader) frameRemaining() int64 {
 	c := r.c
 	c.readMu.Lock()
-	defer c.readMu.Unlock()
+	defer c.unlockRead()
 	if r.seq != c.readSeq || c.readErr != nil || !c.readInMessage || c.readCompressed {
 		return 0
 	}
@@ -465,21 +463,4 @@ func (c *Conn) setReadErrLocked(err error) error {
 	c.br.free()
 	c.closeRecvOnce.Do(func() { close(c.closeReceived) })
 	return c.readErr
-}
-
-// failLocked fails the connection after the peer broke the protocol: it
-// sends a close frame with code (best effort, bounded in time), closes the
-// network connection and makes err the sticky read error.
-func (c *Conn) failLocked(code int, err error) error {
-	msg := FormatCloseMessage(code, "")
-	_ = c.WriteControl(CloseMessage, msg, time.Now().Add(time.Second))
-	_ = c.closeNetConn()
-	return c.setReadErrLocked(err)
-}
-
-// isNetError reports whether err comes from the network connection being
-// closed or timing out.
-func isNetError(err error) bool {
-	var ne net.Error
-	return errors.Is(err, net.ErrClosed) || errors.As(err, &ne)
 }

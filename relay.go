@@ -19,10 +19,12 @@ const maxRelayFrame = 1 << 20
 // large message costs one write per frame and no copy. It returns the
 // bytes read and the first read or write error.
 func (w *messageWriter) ReadFrom(r io.Reader) (int64, error) {
+	w.begin()
+	defer w.mu.Unlock()
 	if w.err != nil {
 		return 0, w.err
 	}
-	if w.deflate != nil {
+	if w.compressed {
 		return w.copyCompressed(r)
 	}
 	mr, _ := r.(*messageReader)
@@ -68,7 +70,7 @@ func (w *messageWriter) copyCompressed(r io.Reader) (int64, error) {
 	for {
 		k, err := r.Read(*bp)
 		if k > 0 {
-			if _, werr := w.Write((*bp)[:k]); werr != nil {
+			if _, werr := w.write((*bp)[:k]); werr != nil {
 				return total, werr
 			}
 			total += int64(k)

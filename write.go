@@ -2,25 +2,32 @@ package websocket
 
 import (
 	"crypto/rand"
-	"errors"
-	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/wsup/websocket/frame"
 )
 
-// errWriterClosed is returned by a message writer used after Close.
-var errWriterClosed = errors.New("websocket: write to a closed message writer")
-
 // WriteMessage writes one whole message. Data messages (TextMessage,
 // BinaryMessage) go out as a single frame; control types are sent as by
-// WriteControl with no deadline but the one SetWriteDeadline set. It returns
-// ErrBadMessageType for any other type, ErrCloseSent after a close frame was
-// sent, and the network error after a failed write (the connection is then
-// broken for writing). It is safe for concurrent use: concurrent messages are
-// written one after the other, never interleaved.
+// WriteControl with no deadline but the one SetWriteDeadline set. It is
+// safe for concurrent use: concurrent messages are written one after the
+// other, never interleaved.
+//
+// It returns ErrBadMessageType for any other type, ErrCloseSent after a
+// close frame was sent, and a timeout net.Error when the write deadline (or
+// WriteTimeout) passed while it waited for another message to finish: then
+// nothing was written and the connection is unchanged. A write that fails
+// on the network, or that makes no progress within the write stall bound
+// (see Upgrader.WriteTimeout), fails the connection: it is closed without
+// a closing handshake (part of a frame may have gone out), every later
+// write returns the same error, reads return it too, and so does Close.
+//
+// A nil error means the message was handed to the network connection, or
+// is held back for at most 100µs by write coalescing, which sends it before
+// anything that could lose it (see Upgrader.DisableWriteCoalescing).
 func (c *Conn) WriteMessage(messageType int, data []byte) error {
 	switch messageType {
 	case TextMessage, BinaryMessage:
@@ -29,7 +36,9 @@ func (c *Conn) WriteMessage(messageType int, data []byte) error {
 	default:
 		return ErrBadMessageType
 	}
-	c.msgMu <- struct{}{}
+	if err := c.lockMsg(nil); err != nil {
+		return err
+	}
 	defer c.unlockMsg()
 	return c.writeDataLocked(messageType, data)
 }
@@ -94,6 +103,8 @@ func (c *Conn) writeControlLocked(messageType int, data []byte, deadline time.Ti
 	}
 	if messageType == CloseMessage {
 		c.closeSent = true
+		c.sentClose.Store(true)
+		c.broadcast() // writers waiting for the message lock
 		code := CloseNoStatusReceived
 		if len(data) >= 2 {
 			code = int(data[0])<<8 | int(data[1])
@@ -101,124 +112,6 @@ func (c *Conn) writeControlLocked(messageType int, data []byte, deadline time.Ti
 		c.sentCloseCode.CompareAndSwap(0, int32(code))
 	}
 	return nil
-}
-
-// NextWriter returns a writer for a new data message of the given type
-// (TextMessage or BinaryMessage). The message goes out in fragments as the
-// write buffer fills; Close sends the final fragment and must be called.
-// Until then other data writes wait (control frames do not). It returns
-// ErrBadMessageType for another type. It is safe for concurrent use; the
-// returned writer is for one goroutine.
-func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
-	if messageType != TextMessage && messageType != BinaryMessage {
-		return nil, ErrBadMessageType
-	}
-	c.msgMu <- struct{}{}
-	w := &messageWriter{c: c, opcode: frame.Opcode(messageType)}
-	w.buf = c.getWriteBuf()
-	w.n = frame.MaxHeaderSize
-	if comp := c.compressorLocked(); comp != nil {
-		// Compressed bytes flow into the fragment writer; RSV1 marks the
-		// first fragment.
-		w.rsv1 = true
-		w.deflate = comp.Writer(&w.raw)
-		w.raw.w = w
-	}
-	return w, nil
-}
-
-// messageWriter streams one data message as fragments.
-type messageWriter struct {
-	c       *Conn
-	opcode  frame.Opcode // of the next frame: the message's, then continuation
-	buf     *[]byte      // pooled; the first MaxHeaderSize bytes are kept for a header
-	n       int          // bytes used in *buf, header space included
-	err     error
-	rsv1    bool           // set RSV1 on the next frame (first of a compressed message)
-	deflate io.WriteCloser // non-nil for a compressed message
-	raw     rawWriter      // where deflate writes compressed bytes
-}
-
-// rawWriter writes into a messageWriter's fragments, bypassing compression.
-type rawWriter struct{ w *messageWriter }
-
-func (r *rawWriter) Write(p []byte) (int, error) { return r.w.writeRaw(p) }
-
-// Write compresses p when the message is compressed, and buffers it,
-// sending full buffers as fragments.
-func (w *messageWriter) Write(p []byte) (int, error) {
-	if w.err != nil {
-		return 0, w.err
-	}
-	if w.deflate != nil {
-		n, err := w.deflate.Write(p)
-		if err != nil && w.err == nil {
-			w.err = err
-		}
-		return n, err
-	}
-	return w.writeRaw(p)
-}
-
-// writeRaw buffers p as payload, sending full buffers as fragments.
-func (w *messageWriter) writeRaw(p []byte) (int, error) {
-	if w.err != nil {
-		return 0, w.err
-	}
-	total := len(p)
-	buf := *w.buf
-	for len(p) > 0 {
-		if w.n == frame.MaxHeaderSize && len(p) >= len(buf)-frame.MaxHeaderSize && w.c.isServer {
-			// A large write into an empty buffer goes out as its own
-			// fragment without a copy.
-			if err := w.flush(false, p); err != nil {
-				return 0, err
-			}
-			return total, nil
-		}
-		k := copy(buf[w.n:], p)
-		w.n += k
-		p = p[k:]
-		if w.n == len(buf) && len(p) > 0 {
-			if err := w.flush(false, nil); err != nil {
-				return 0, err
-			}
-		}
-	}
-	return total, nil
-}
-
-// flush sends the buffered bytes followed by extra as one frame.
-func (w *messageWriter) flush(final bool, extra []byte) error {
-	err := w.c.writeFrameBuf(w.opcode, final, w.rsv1, *w.buf, w.n, extra)
-	w.opcode = frame.OpContinuation
-	w.rsv1 = false
-	w.n = frame.MaxHeaderSize
-	if err != nil {
-		w.err = err
-	}
-	return err
-}
-
-// Close sends the last fragment and releases the connection for the next
-// message. It returns the write error, if any; a second Close returns
-// errWriterClosed.
-func (w *messageWriter) Close() error {
-	if w.buf == nil {
-		return errWriterClosed
-	}
-	err := w.err
-	if err == nil && w.deflate != nil {
-		err = w.deflate.Close()
-	}
-	if err == nil {
-		err = w.flush(true, nil)
-	}
-	w.c.putWriteBuf(w.buf)
-	w.buf = nil
-	w.err = errWriterClosed
-	w.c.unlockMsg()
-	return err
 }
 
 // writeFrame writes one data frame with payload data. The caller holds
@@ -304,60 +197,11 @@ func (c *Conn) maskHeader(h *frame.Header) {
 	_, _ = rand.Read(h.Key[:])
 }
 
-// acquireFrame takes the frame lock, waiting no later than deadline (a
-// zero deadline waits as long as it takes).
-func (c *Conn) acquireFrame(deadline time.Time) error {
-	return acquire(c.frameMu, deadline, nil)
-}
-
-// acquire takes the one-slot semaphore sem, giving up at deadline (zero:
-// none) or when done is closed (nil: never). It returns errWriteTimeout at
-// the deadline and errCanceled when done closes.
-func acquire(sem chan struct{}, deadline time.Time, done <-chan struct{}) error {
-	select {
-	case sem <- struct{}{}:
-		return nil
-	default:
-	}
-	var timeout <-chan time.Time
-	if !deadline.IsZero() {
-		d := time.Until(deadline)
-		if d <= 0 {
-			return errWriteTimeout
-		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		timeout = t.C
-	}
-	select {
-	case sem <- struct{}{}:
-		return nil
-	case <-timeout:
-		return errWriteTimeout
-	case <-done:
-		return errCanceled
-	}
-}
-
-func (c *Conn) releaseFrame() { <-c.frameMu }
-
-func (c *Conn) unlockMsg() { <-c.msgMu }
-
-// tryAcquire takes the one-slot semaphore sem (msgMu, frameMu) if it is
-// free, and reports whether it did.
-func tryAcquire(sem chan struct{}) bool {
-	select {
-	case sem <- struct{}{}:
-		return true
-	default:
-		return false
-	}
-}
-
-// writeLocked writes b and then extra to the network connection under the
-// given write deadline. A failed write is sticky: the stream may hold part
-// of a frame, so nothing more can be written. The caller holds the frame
-// lock.
+// writeLocked writes b and then extra to the network connection, after
+// the held-back frames, under the given write deadline and the stall bound.
+// A failed write is sticky and fails the connection (once the frame lock is
+// released): the stream may hold part of a frame, so nothing more can be
+// written. The caller holds the frame lock.
 func (c *Conn) writeLocked(deadlineNs int64, b, extra []byte) error {
 	held, hp := c.takePendLocked()
 	if c.writeErr != nil {
@@ -365,21 +209,6 @@ func (c *Conn) writeLocked(deadlineNs int64, b, extra []byte) error {
 			putPooledBuf(hp)
 		}
 		return c.writeErr
-	}
-	if deadlineNs != c.appliedWriteNs || c.deadlineReset.Load() {
-		c.deadlineReset.Store(false)
-		if err := c.conn.SetWriteDeadline(nsToTime(deadlineNs)); err != nil {
-			c.writeErr = err
-			if hp != nil {
-				putPooledBuf(hp)
-			}
-			return err
-		}
-		c.appliedWriteNs = deadlineNs
-		if c.deadlineReset.Load() {
-			// A context ended meanwhile: its abort stands.
-			_ = c.conn.SetWriteDeadline(aLongTimeAgo)
-		}
 	}
 	if hp != nil && len(held)+len(b)+len(extra) <= cap(held) {
 		// The held frames and this one go out from one buffer. held may
@@ -390,25 +219,136 @@ func (c *Conn) writeLocked(deadlineNs int64, b, extra []byte) error {
 		n += copy(held[n:cap(held)], extra)
 		held, b, extra = nil, held[:n], nil
 	}
-	var err error
-	if len(held) == 0 && len(extra) == 0 {
-		_, err = c.conn.Write(b)
-	} else {
-		v := vectorPool.Get().(*vector)
-		v.arr = [3][]byte{held, b, extra}
-		v.bufs = v.arr[:]
-		_, err = v.bufs.WriteTo(c.conn)
-		v.arr, v.bufs = [3][]byte{}, nil
-		vectorPool.Put(v)
-	}
+	err := c.writeBufsLocked(deadlineNs, held, b, extra)
 	if hp != nil {
 		putPooledBuf(hp)
 	}
 	if err != nil {
-		c.writeErr = err
+		c.failWriteLocked(err)
 	}
 	return err
 }
+
+// stallChunk is the most a write hands to the network connection under one
+// stall deadline: a longer payload goes out in pieces of this size, each
+// with a fresh bound, so that the stall bound limits the time without
+// progress (a peer taking less than stallChunk per stall bound) rather than
+// the time a whole message takes.
+const stallChunk = 1 << 20
+
+// writeBufsLocked writes held, b and extra, in one system call unless extra
+// is longer than stallChunk.
+func (c *Conn) writeBufsLocked(deadlineNs int64, held, b, extra []byte) error {
+	stall := c.stallBound()
+	if stall == 0 || len(extra) <= stallChunk {
+		if err := c.applyWriteDeadlineLocked(deadlineNs, stall, false); err != nil {
+			return err
+		}
+		if len(held) == 0 && len(extra) == 0 {
+			_, err := c.conn.Write(b)
+			return err
+		}
+		return c.writeVectorLocked([3][]byte{held, b, extra})
+	}
+	aborts := c.writeAborts.Load()
+	bufs := [3][]byte{held, b, extra[:stallChunk]}
+	extra = extra[stallChunk:]
+	for {
+		if err := c.applyWriteDeadlineLocked(deadlineNs, stall, true); err != nil {
+			return err
+		}
+		if err := c.writeVectorLocked(bufs); err != nil {
+			return err
+		}
+		if len(extra) == 0 {
+			return nil
+		}
+		if c.writeAborts.Load() != aborts {
+			// A context ended between two pieces: the write fails as it
+			// would have inside one.
+			return c.writeOpError(os.ErrDeadlineExceeded)
+		}
+		k := min(len(extra), stallChunk)
+		bufs = [3][]byte{nil, nil, extra[:k]}
+		extra = extra[k:]
+	}
+}
+
+// writeVectorLocked writes the three slices with one vectored write.
+func (c *Conn) writeVectorLocked(bufs [3][]byte) error {
+	v := vectorPool.Get().(*vector)
+	v.arr = bufs
+	v.bufs = v.arr[:]
+	_, err := v.bufs.WriteTo(c.conn)
+	v.arr, v.bufs = [3][]byte{}, nil
+	vectorPool.Put(v)
+	return err
+}
+
+// applyWriteDeadlineLocked sets conn's write deadline for the next write:
+// deadlineNs (0: none), or now plus stall (0: none) if that is sooner. A
+// stall deadline still at least half the bound away is kept (unless fresh),
+// so that a stream of writes does not reset the socket's timer for each
+// one.
+func (c *Conn) applyWriteDeadlineLocked(deadlineNs int64, stall time.Duration, fresh bool) error {
+	target, isStall := deadlineNs, false
+	reset := c.deadlineReset.Load()
+	if stall > 0 {
+		now := time.Now().UnixNano()
+		if s := now + int64(stall); deadlineNs == 0 || s < deadlineNs {
+			if !fresh && c.appliedStall && !reset && c.appliedWriteNs-now >= int64(stall)/2 &&
+				(deadlineNs == 0 || c.appliedWriteNs <= deadlineNs) {
+				return nil
+			}
+			target, isStall = s, true
+		}
+	}
+	if target == c.appliedWriteNs && !reset {
+		c.appliedStall = isStall
+		return nil
+	}
+	c.deadlineReset.Store(false)
+	if err := c.conn.SetWriteDeadline(nsToTime(target)); err != nil {
+		return err
+	}
+	c.appliedWriteNs, c.appliedStall = target, isStall
+	if c.deadlineReset.Load() {
+		// A context ended meanwhile: its abort stands.
+		_ = c.conn.SetWriteDeadline(aLongTimeAgo)
+	}
+	return nil
+}
+
+// failWriteLocked records the failure of a write: it becomes the sticky
+// write error, and the connection fails once the frame lock is released
+// (failAfterWrite runs callbacks that must not run under it). The caller
+// holds the frame lock.
+func (c *Conn) failWriteLocked(err error) {
+	if c.writeErr != nil {
+		return
+	}
+	c.writeErr = err
+	c.writeFail.Store(&causeBox{err})
+	c.failPending = true
+}
+
+// stallBound returns the longest a write may go without progress, 0 for
+// none: WriteTimeout when it is positive, none when it is negative, else
+// defaultWriteStallTimeout.
+func (c *Conn) stallBound() time.Duration {
+	switch {
+	case c.writeTimeout > 0:
+		return c.writeTimeout
+	case c.writeTimeout < 0:
+		return 0
+	}
+	return defaultWriteStallTimeout
+}
+
+// defaultWriteStallTimeout is the write stall bound of connections whose
+// WriteTimeout is zero: a peer that takes no byte for this long is taken
+// for dead. Tests lower it.
+var defaultWriteStallTimeout = 30 * time.Second
 
 // vector is the argument of one vectored write (held frames, header and
 // payload in one system call). Only long payloads and held frames that do

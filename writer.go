@@ -1,0 +1,255 @@
+package websocket
+
+import (
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/wsup/websocket/frame"
+)
+
+var (
+	// errWriterClosed is returned by a message writer used after Close.
+	errWriterClosed = errors.New("websocket: write to a closed message writer")
+	// errWriterEnded is returned by a message writer that another write
+	// ended after it stayed open, unused, for the write stall bound.
+	errWriterEnded = errors.New("websocket: message writer ended: left open while another write waited")
+)
+
+// NextWriter returns a writer for a new data message of the given type
+// (TextMessage or BinaryMessage). The message goes out in fragments as the
+// write buffer fills; Close sends the final fragment and must be called.
+// While the message is going out (from its first fragment to Close) other
+// data writes wait; control frames do not. A writer that is dropped before
+// its first fragment went out holds nothing and sends nothing. One that
+// holds the connection without a call for the write stall bound (see
+// Upgrader.WriteTimeout) while another write waits is ended: its message
+// is finished as it stands and its later calls return an error, so a
+// writer left open, even by the goroutine that then asks for another, does
+// not block the connection for good.
+//
+// It returns ErrBadMessageType for another type, and ErrCloseSent or the
+// connection's write error when no more messages can be written. It is
+// safe for concurrent use; the returned writer is for one goroutine.
+func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
+	if messageType != TextMessage && messageType != BinaryMessage {
+		return nil, ErrBadMessageType
+	}
+	if err := c.writeEndedErr(); err != nil {
+		return nil, err
+	}
+	w := &messageWriter{c: c, opcode: frame.Opcode(messageType)}
+	w.compressed = c.compress != nil && c.compressEnabled.Load()
+	w.buf = c.getWriteBuf()
+	w.n = frame.MaxHeaderSize
+	return w, nil
+}
+
+// messageWriter streams one data message as fragments.
+type messageWriter struct {
+	c *Conn
+	// mu is held during each call, and by a waiting write that ends the
+	// writer (idleWatch); the fields below are guarded by it.
+	mu    sync.Mutex
+	calls atomic.Uint64 // calls begun, for idleWatch
+
+	opcode     frame.Opcode // of the next frame: the message's, then continuation
+	buf        *[]byte      // pooled; the first MaxHeaderSize bytes are kept for a header
+	n          int          // bytes used in *buf, header space included
+	err        error
+	locked     bool           // holds the message lock
+	compressed bool           // the message is to be compressed
+	rsv1       bool           // set RSV1 on the next frame (first of a compressed message)
+	deflate    io.WriteCloser // non-nil once a compressed message started
+	raw        rawWriter      // where deflate writes compressed bytes
+}
+
+// rawWriter writes into a messageWriter's fragments, bypassing compression.
+type rawWriter struct{ w *messageWriter }
+
+func (r *rawWriter) Write(p []byte) (int, error) { return r.w.writeRaw(p) }
+
+// begin starts a call: it takes w.mu and counts the call.
+func (w *messageWriter) begin() {
+	w.mu.Lock()
+	w.calls.Add(1)
+}
+
+// Write compresses p when the message is compressed, and buffers it,
+// sending full buffers as fragments.
+func (w *messageWriter) Write(p []byte) (int, error) {
+	w.begin()
+	defer w.mu.Unlock()
+	return w.write(p)
+}
+
+// write is Write with w.mu held.
+func (w *messageWriter) write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.compressed {
+		if err := w.startCompressed(); err != nil {
+			return 0, err
+		}
+	}
+	if w.deflate != nil {
+		n, err := w.deflate.Write(p)
+		if err != nil {
+			w.fail(err)
+		}
+		return n, err
+	}
+	return w.writeRaw(p)
+}
+
+// startCompressed takes the message lock and the compressor for a
+// compressed message, once. Without a compressor (the connection closed
+// meanwhile) the message goes uncompressed, and its write reports why.
+func (w *messageWriter) startCompressed() error {
+	if w.deflate != nil {
+		return nil
+	}
+	if err := w.lock(); err != nil {
+		return err
+	}
+	comp := w.c.compressorLocked()
+	if comp == nil {
+		w.compressed = false
+		return nil
+	}
+	// Compressed bytes flow into the fragment writer; RSV1 marks the
+	// first fragment.
+	w.rsv1 = true
+	w.raw.w = w
+	w.deflate = comp.Writer(&w.raw)
+	return nil
+}
+
+// lock takes the message lock, once.
+func (w *messageWriter) lock() error {
+	if w.locked {
+		return nil
+	}
+	if err := w.c.lockMsg(nil); err != nil {
+		w.err = err
+		return err
+	}
+	w.locked = true
+	w.c.curWriter.Store(w)
+	return nil
+}
+
+// unlock releases the message lock if w holds it.
+func (w *messageWriter) unlock() {
+	if w.locked {
+		w.locked = false
+		w.c.curWriter.CompareAndSwap(w, nil)
+		w.c.unlockMsg()
+	}
+}
+
+// fail makes err the writer's error. The message cannot be finished, so
+// the message lock goes back at once (the connection has failed, or a
+// close frame was sent: no data message can follow anyway).
+func (w *messageWriter) fail(err error) {
+	if w.err == nil {
+		w.err = err
+	}
+	w.unlock()
+}
+
+// writeRaw buffers p as payload, sending full buffers as fragments.
+func (w *messageWriter) writeRaw(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	total := len(p)
+	buf := *w.buf
+	for len(p) > 0 {
+		if w.n == frame.MaxHeaderSize && len(p) >= len(buf)-frame.MaxHeaderSize && w.c.isServer {
+			// A large write into an empty buffer goes out as its own
+			// fragment without a copy.
+			if err := w.flush(false, p); err != nil {
+				return 0, err
+			}
+			return total, nil
+		}
+		k := copy(buf[w.n:], p)
+		w.n += k
+		p = p[k:]
+		if w.n == len(buf) && len(p) > 0 {
+			if err := w.flush(false, nil); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return total, nil
+}
+
+// flush sends the buffered bytes followed by extra as one frame, taking
+// the message lock first if w does not hold it yet.
+func (w *messageWriter) flush(final bool, extra []byte) error {
+	if err := w.lock(); err != nil {
+		return err
+	}
+	err := w.c.writeFrameBuf(w.opcode, final, w.rsv1, *w.buf, w.n, extra)
+	w.opcode = frame.OpContinuation
+	w.rsv1 = false
+	w.n = frame.MaxHeaderSize
+	if err != nil {
+		w.fail(err)
+	}
+	return err
+}
+
+// Close sends the last fragment and releases the connection for the next
+// message. It returns the write error, if any; a second Close returns
+// errWriterClosed, and Close after the writer was ended errWriterEnded.
+func (w *messageWriter) Close() error {
+	w.begin()
+	defer w.mu.Unlock()
+	return w.finish(errWriterClosed)
+}
+
+// finish sends the last fragment (unless the writer failed), releases the
+// buffer and the message lock, and leaves after as the writer's error.
+func (w *messageWriter) finish(after error) error {
+	if w.buf == nil {
+		return w.err
+	}
+	err := w.err
+	if err == nil && w.compressed {
+		err = w.startCompressed()
+	}
+	if err == nil && w.deflate != nil {
+		err = w.deflate.Close()
+	}
+	if err == nil {
+		err = w.flush(true, nil)
+	}
+	w.c.putWriteBuf(w.buf)
+	w.buf = nil
+	w.err = after
+	w.unlock()
+	return err
+}
+
+// endIdle ends w for a write waiting for the message lock, if w made no
+// call since the waiter counted calls and is not in one now. It reports
+// whether w no longer holds the lock.
+func (w *messageWriter) endIdle(calls uint64) bool {
+	if !w.mu.TryLock() {
+		return false
+	}
+	defer w.mu.Unlock()
+	if !w.locked || w.buf == nil {
+		return true
+	}
+	if w.calls.Load() != calls {
+		return false
+	}
+	_ = w.finish(errWriterEnded)
+	return true
+}
