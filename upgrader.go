@@ -133,6 +133,9 @@ type Upgrader struct {
 //   - Sec-WebSocket-Version missing or other than "13": 426 with
 //     "Sec-WebSocket-Version: 13" (ErrBadVersion);
 //   - Sec-WebSocket-Key absent, repeated or invalid: 400 (ErrBadKey);
+//   - a request body (Content-Length other than 0, or any
+//     Transfer-Encoding), which would otherwise be read as the start of
+//     the WebSocket stream: 400 (ErrRequestBody);
 //   - origin refused (see CheckOrigin): 403 (ErrOriginDenied);
 //   - a 101 response that could not be written safely: 500
 //     (ErrBadResponseHeader), see responseHeader below;
@@ -216,6 +219,12 @@ func (u *Upgrader) check(w http.ResponseWriter, r *http.Request, responseHeader 
 	keys := r.Header[hdrWSKey]
 	if len(keys) != 1 || !checkClientKey(keys[0]) {
 		return u.reject(w, r, http.StatusBadRequest, ErrBadKey)
+	}
+	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
+		// net/http has left the body unread in front of the frames; after
+		// the hijack it would be parsed as the start of the stream.
+		// (ContentLength is -1 when the length is unknown, as when chunked.)
+		return u.reject(w, r, http.StatusBadRequest, ErrRequestBody)
 	}
 	if !u.originAllowed(r) {
 		return u.reject(w, r, http.StatusForbidden, ErrOriginDenied)
