@@ -116,6 +116,8 @@ type Conn struct {
 	writeErr        error // guarded by frameMu; sticky
 	closeSent       bool  // guarded by frameMu
 	writeDeadlineNs atomic.Int64
+	// readDeadlineNs is the last SetReadDeadline, for ReadMessageContext.
+	readDeadlineNs  atomic.Int64
 	appliedWriteNs  int64 // guarded by frameMu: deadline last set on conn
 	writeBufSize    int
 	hdrBuf          [frame.MaxHeaderSize]byte // guarded by frameMu
@@ -220,6 +222,7 @@ func (c *Conn) NetConn() net.Conn { return c.conn }
 // that times out leaves the connection broken: every later read returns the
 // same error. A zero t means no deadline. It is safe for concurrent use.
 func (c *Conn) SetReadDeadline(t time.Time) error {
+	c.readDeadlineNs.Store(timeToNs(t))
 	return c.conn.SetReadDeadline(t)
 }
 
