@@ -60,9 +60,16 @@ type Upgrader struct {
 	// When CheckOrigin is nil, a request without an Origin header is
 	// accepted (it does not come from a browser page), and otherwise the
 	// host (with port, exactly as sent) of the single Origin header must
-	// equal r.Host, ASCII case-insensitively. A CheckOrigin that always
-	// returns true disables the protection: do that only when the endpoint
-	// does not rely on ambient credentials such as cookies.
+	// equal r.Host, ASCII case-insensitively. That default trusts the Host
+	// header and ignores the scheme: a page whose name was rebound to the
+	// server's address (DNS rebinding) passes it, and so does an http://
+	// page for an https:// site. Services that trust their network position
+	// (listening on 127.0.0.1 or an internal address) and sites that must
+	// refuse plain-HTTP pages should list their exact origins instead; see
+	// ExampleUpgrader_checkOriginAllowList and docs/security.md. A
+	// CheckOrigin that always returns true disables the protection: do that
+	// only when the endpoint does not rely on ambient credentials such as
+	// cookies.
 	CheckOrigin func(r *http.Request) bool
 
 	// EnableCompression turns on permessage-deflate (RFC 7692): when the
