@@ -121,6 +121,8 @@ type Conn struct {
 	sentClose       atomic.Bool              // closeSent, readable without frameMu
 	writeFail       atomic.Pointer[causeBox] // writeErr, readable without frameMu
 	writeDeadlineNs atomic.Int64
+	// readDeadlineNs is the last SetReadDeadline, for ReadMessageContext.
+	readDeadlineNs  atomic.Int64
 	appliedWriteNs  int64 // guarded by frameMu: deadline last set on conn
 	writeBufSize    int
 	hdrBuf          [frame.MaxHeaderSize]byte // guarded by frameMu
@@ -251,6 +253,7 @@ func (c *Conn) NetConn() net.Conn {
 // that times out leaves the connection broken: every later read returns the
 // same error. A zero t means no deadline. It is safe for concurrent use.
 func (c *Conn) SetReadDeadline(t time.Time) error {
+	c.readDeadlineNs.Store(timeToNs(t))
 	return c.conn.SetReadDeadline(t)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"sync"
 	"time"
 )
 
@@ -19,8 +18,9 @@ var aLongTimeAgo = time.Unix(1, 0)
 // ReadMessageContext is ReadMessage bounded by ctx: it returns ctx.Err()
 // when ctx is canceled or its deadline passes before a whole message was
 // read. As after a read deadline, the connection can then no longer be read
-// (part of a frame may have been consumed): close it. It must not be called
-// concurrently with another read.
+// (part of a frame may have been consumed): close it. A ctx that ends only
+// after the message was read does not affect the connection. It must not
+// be called concurrently with another read.
 func (c *Conn) ReadMessageContext(ctx context.Context) (messageType int, p []byte, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
@@ -28,25 +28,54 @@ func (c *Conn) ReadMessageContext(ctx context.Context) (messageType int, p []byt
 	if ctx.Done() == nil {
 		return c.ReadMessage()
 	}
-	var fired bool
-	var mu sync.Mutex
+	cause := &causeBox{&ctxError{ctx}}
+	watcherDone := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
-		mu.Lock()
-		fired = true
-		mu.Unlock()
-		c.readCause.Store(&causeBox{&ctxError{ctx}})
+		defer close(watcherDone)
+		c.readCause.CompareAndSwap(nil, cause)
 		_ = c.conn.SetReadDeadline(aLongTimeAgo)
 	})
 	messageType, p, err = c.ReadMessage()
+	if testHookReadContextRead != nil {
+		testHookReadContextRead()
+	}
 	if stop() {
 		return messageType, p, err
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if fired && err != nil {
+	// ctx ended and its watcher has started: let it finish before looking
+	// at, or undoing, what it did.
+	<-watcherDone
+	if err != nil {
 		return 0, nil, ctx.Err()
 	}
+	// The message was read before the watcher could break the read: ctx
+	// ended too late to matter, and the next read must not inherit its
+	// end. Put the application's read deadline back and drop the cause.
+	// Holding readMu keeps this from overriding the deadline of a Close
+	// that is waiting for the peer's close frame (awaitPeerClose).
+	c.readMu.Lock()
+	c.restoreReadDeadline()
+	c.readCause.CompareAndSwap(cause, nil)
+	c.readMu.Unlock()
 	return messageType, p, err
+}
+
+// testHookReadContextRead, when non-nil, runs in ReadMessageContext between
+// the read's return and the stop of the context's watcher. Tests use it to
+// end the context at exactly that point. It is nil in production.
+var testHookReadContextRead func()
+
+// restoreReadDeadline sets the read deadline last given to SetReadDeadline
+// on the network connection again. A SetReadDeadline running meanwhile may
+// have been overwritten with the older value: it is then applied again.
+func (c *Conn) restoreReadDeadline() {
+	for range 3 {
+		ns := c.readDeadlineNs.Load()
+		_ = c.conn.SetReadDeadline(nsToTime(ns))
+		if c.readDeadlineNs.Load() == ns {
+			return
+		}
+	}
 }
 
 // ctxError carries the context whose end broke a read.

@@ -28,6 +28,15 @@ var (
 	// base64 encoding of 16 bytes. Answered with 400.
 	ErrBadKey = errors.New("websocket: missing or invalid Sec-WebSocket-Key")
 
+	// ErrRequestBody: the request announces a body (a Content-Length other
+	// than 0, or any Transfer-Encoding). Answered with 400. A handshake
+	// request has no body, and the bytes of one would otherwise be read as
+	// the start of the WebSocket stream: a client or an intermediary could
+	// slip frames past whatever inspected the HTTP request. Over HTTP/2
+	// (RFC 8441) the request body is the stream, and this check does not
+	// apply.
+	ErrRequestBody = errors.New("websocket: handshake request has a body")
+
 	// ErrOriginDenied: the origin check (Upgrader.CheckOrigin) refused the
 	// request. Answered with 403.
 	ErrOriginDenied = errors.New("websocket: request origin not allowed")

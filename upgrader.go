@@ -60,9 +60,16 @@ type Upgrader struct {
 	// When CheckOrigin is nil, a request without an Origin header is
 	// accepted (it does not come from a browser page), and otherwise the
 	// host (with port, exactly as sent) of the single Origin header must
-	// equal r.Host, ASCII case-insensitively. A CheckOrigin that always
-	// returns true disables the protection: do that only when the endpoint
-	// does not rely on ambient credentials such as cookies.
+	// equal r.Host, ASCII case-insensitively. That default trusts the Host
+	// header and ignores the scheme: a page whose name was rebound to the
+	// server's address (DNS rebinding) passes it, and so does an http://
+	// page for an https:// site. Services that trust their network position
+	// (listening on 127.0.0.1 or an internal address) and sites that must
+	// refuse plain-HTTP pages should list their exact origins instead; see
+	// ExampleUpgrader_checkOriginAllowList and docs/security.md. A
+	// CheckOrigin that always returns true disables the protection: do that
+	// only when the endpoint does not rely on ambient credentials such as
+	// cookies.
 	CheckOrigin func(r *http.Request) bool
 
 	// EnableCompression turns on permessage-deflate (RFC 7692): when the
@@ -133,6 +140,9 @@ type Upgrader struct {
 //   - Sec-WebSocket-Version missing or other than "13": 426 with
 //     "Sec-WebSocket-Version: 13" (ErrBadVersion);
 //   - Sec-WebSocket-Key absent, repeated or invalid: 400 (ErrBadKey);
+//   - a request body (Content-Length other than 0, or any
+//     Transfer-Encoding), which would otherwise be read as the start of
+//     the WebSocket stream: 400 (ErrRequestBody);
 //   - origin refused (see CheckOrigin): 403 (ErrOriginDenied);
 //   - a 101 response that could not be written safely: 500
 //     (ErrBadResponseHeader), see responseHeader below;
@@ -216,6 +226,12 @@ func (u *Upgrader) check(w http.ResponseWriter, r *http.Request, responseHeader 
 	keys := r.Header[hdrWSKey]
 	if len(keys) != 1 || !checkClientKey(keys[0]) {
 		return u.reject(w, r, http.StatusBadRequest, ErrBadKey)
+	}
+	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
+		// net/http has left the body unread in front of the frames; after
+		// the hijack it would be parsed as the start of the stream.
+		// (ContentLength is -1 when the length is unknown, as when chunked.)
+		return u.reject(w, r, http.StatusBadRequest, ErrRequestBody)
 	}
 	if !u.originAllowed(r) {
 		return u.reject(w, r, http.StatusForbidden, ErrOriginDenied)

@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -139,6 +140,25 @@ var rejectionCases = []struct {
 		mutate:   func(r *http.Request) { r.Header.Set("Sec-WebSocket-Key", "AAAAAAAAAAAAAAAAAAAA") },
 		status:   http.StatusBadRequest,
 		sentinel: ErrBadKey,
+	},
+	{
+		name: "body with Content-Length",
+		mutate: func(r *http.Request) {
+			r.Body = io.NopCloser(strings.NewReader("hello"))
+			r.ContentLength = 5
+		},
+		status:   http.StatusBadRequest,
+		sentinel: ErrRequestBody,
+	},
+	{
+		name: "chunked body",
+		mutate: func(r *http.Request) {
+			r.Body = io.NopCloser(strings.NewReader("hello"))
+			r.ContentLength = -1
+			r.TransferEncoding = []string{"chunked"}
+		},
+		status:   http.StatusBadRequest,
+		sentinel: ErrRequestBody,
 	},
 	{
 		name:     "cross origin",
