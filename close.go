@@ -76,7 +76,7 @@ func (c *Conn) closeConn(r closeReq) error {
 // wait for the message lock are woken and return ErrCloseSent.
 func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
-		err := c.closeConn(closeReq{code: CloseNormalClosure, deadline: time.Now().Add(closeTimeout), await: true})
+		err := c.closeConn(closeReq{code: CloseNormalClosure, deadline: time.Now().Add(closeTimeout.get()), await: true})
 		if fail := c.writeFail.Load(); fail != nil {
 			c.closeErr = fail.err
 		} else if err != nil && err != ErrCloseSent {

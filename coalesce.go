@@ -31,9 +31,11 @@ import (
 // Order is kept (held bytes are always written before later ones) and so is
 // the sticky write error: a failed flush makes every later write fail.
 
+// coalesceDelay bounds how long a held frame waits. Tests raise it, so
+// that only the paths under test can send what is held.
+var coalesceDelay = newDurationVar(100 * time.Microsecond)
+
 const (
-	// coalesceDelay bounds how long a held frame waits.
-	coalesceDelay = 100 * time.Microsecond
 	// coalesceBufSize is the size of the buffer held frames collect in; a
 	// frame that does not fit with what is held is not held.
 	coalesceBufSize = 16 << 10
@@ -90,7 +92,7 @@ func (c *Conn) holdLocked(b []byte) bool {
 	if !c.coalesce || !c.moreInput.Load() || c.writeErr != nil || c.noCoalesce.Load() {
 		return false
 	}
-	if dl := c.frameDeadline(); dl != 0 && dl-time.Now().UnixNano() < int64(coalesceDelay) {
+	if dl := c.frameDeadline(); dl != 0 && dl-time.Now().UnixNano() < int64(coalesceDelay.get()) {
 		// Past the write deadline the write must fail, as unheld ones do;
 		// close to it, it must go out now rather than miss it held.
 		return false
@@ -111,9 +113,9 @@ func (c *Conn) holdLocked(b []byte) bool {
 	if !co.armed {
 		co.armed = true
 		if co.timer == nil {
-			co.timer = time.AfterFunc(coalesceDelay, c.flushOnTimer)
+			co.timer = time.AfterFunc(coalesceDelay.get(), c.flushOnTimer)
 		} else {
-			co.timer.Reset(coalesceDelay)
+			co.timer.Reset(coalesceDelay.get())
 		}
 	}
 	return true
@@ -172,7 +174,7 @@ func (c *Conn) flushHeldNow() {
 	if !c.hasPend.Load() {
 		return
 	}
-	deadline := time.Now().Add(closeTimeout)
+	deadline := time.Now().Add(closeTimeout.get())
 	if dl := c.frameDeadline(); dl != 0 && dl < deadline.UnixNano() {
 		deadline = nsToTime(dl)
 	}

@@ -37,11 +37,26 @@ const (
 
 	defaultReadBufferSize  = 4096
 	defaultWriteBufferSize = 4096
-
-	// closeTimeout bounds how long Close and protocol-error closes wait for
-	// the peer while finishing the closing handshake.
-	closeTimeout = 5 * time.Second
 )
+
+// closeTimeout bounds how long Close and Upgrader.Shutdown (without a
+// deadline) wait for the peer while finishing the closing handshake. Tests
+// raise it, to tell a wait that ends with the peer from one that ends with
+// the bound.
+var closeTimeout = newDurationVar(5 * time.Second)
+
+// durationVar is a duration that tests may change while connections of
+// other tests still run.
+type durationVar struct{ ns atomic.Int64 }
+
+func newDurationVar(d time.Duration) *durationVar {
+	v := new(durationVar)
+	v.ns.Store(int64(d))
+	return v
+}
+
+// get returns the duration.
+func (v *durationVar) get() time.Duration { return time.Duration(v.ns.Load()) }
 
 // connConfig carries what the handshake negotiated into a new Conn.
 type connConfig struct {

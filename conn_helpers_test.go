@@ -204,3 +204,10 @@ func waitErr(t testing.TB, done <-chan error) error {
 }
 
 func newTestBufReader(nc net.Conn) *bufio.Reader { return bufio.NewReaderSize(nc, 4096) }
+
+// setDuration sets a package duration for the test, restoring it after.
+func setDuration(t testing.TB, v *durationVar, d time.Duration) {
+	old := v.get()
+	v.ns.Store(int64(d))
+	t.Cleanup(func() { v.ns.Store(int64(old)) })
+}

@@ -168,7 +168,7 @@ func TestCloseHandshakeFromServer(t *testing.T) {
 	}()
 	start := time.Now()
 	require.NoError(t, sc.Close())
-	assert.Less(t, time.Since(start), closeTimeout, "Close waited for the timeout instead of the echo")
+	assert.Less(t, time.Since(start), closeTimeout.get(), "Close waited for the timeout instead of the echo")
 	err := <-clientErr
 	assert.True(t, IsCloseError(err, CloseNormalClosure), "client got %v", err)
 	// The server's reads now fail, and writes report the close.
@@ -208,7 +208,7 @@ func TestCloseSilentPeer(t *testing.T) {
 	sc := newConn(s, connConfig{isServer: true})
 	start := time.Now()
 	require.NoError(t, sc.Close())
-	assert.GreaterOrEqual(t, time.Since(start), closeTimeout-100*time.Millisecond)
+	assert.GreaterOrEqual(t, time.Since(start), closeTimeout.get()-100*time.Millisecond)
 }
 
 // TestPeerClosesTCP: EOF between frames is an abnormal closure.

@@ -56,7 +56,7 @@ func (c *Conn) ReadMessageContext(ctx context.Context) (messageType int, p []byt
 	c.readMu.Lock()
 	c.restoreReadDeadline()
 	c.readCause.CompareAndSwap(cause, nil)
-	c.readMu.Unlock()
+	c.unlockRead()
 	return messageType, p, err
 }
 

@@ -57,7 +57,7 @@ func (c *Conn) handleControlLocked(h frame.Header) error {
 	}
 	// Frames held back for coalescing go before the TCP close: no read
 	// will send them now. (A close frame the handler sent took them along.)
-	c.flushHeld(time.Now().Add(closeTimeout))
+	c.flushHeld(time.Now().Add(closeTimeout.get()))
 	if cause := c.readCause.Load(); cause != nil {
 		// This side closed first for a reason of its own (keepalive): the
 		// peer's close is only the answer.

@@ -60,7 +60,7 @@ func (u *Upgrader) track(c *Conn) (*Conn, error) {
 		// The handshake finished while Shutdown ran: close this one the
 		// same way, without making the handler wait.
 		registries.mu.Unlock()
-		go c.shutdown(time.Now().Add(closeTimeout))
+		go c.shutdown(time.Now().Add(closeTimeout.get()))
 		return nil, ErrShuttingDown
 	}
 	r.conns[c] = struct{}{}
@@ -119,7 +119,7 @@ func (u *Upgrader) Shutdown(ctx context.Context) error {
 
 	deadline, ok := ctx.Deadline()
 	if !ok {
-		deadline = time.Now().Add(closeTimeout)
+		deadline = time.Now().Add(closeTimeout.get())
 	}
 	var wg sync.WaitGroup
 	var forced atomic.Bool

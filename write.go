@@ -342,13 +342,13 @@ func (c *Conn) stallBound() time.Duration {
 	case c.writeTimeout < 0:
 		return 0
 	}
-	return defaultWriteStallTimeout
+	return defaultWriteStallTimeout.get()
 }
 
 // defaultWriteStallTimeout is the write stall bound of connections whose
 // WriteTimeout is zero: a peer that takes no byte for this long is taken
 // for dead. Tests lower it.
-var defaultWriteStallTimeout = 30 * time.Second
+var defaultWriteStallTimeout = newDurationVar(30 * time.Second)
 
 // vector is the argument of one vectored write (held frames, header and
 // payload in one system call). Only long payloads and held frames that do
