@@ -220,6 +220,7 @@ func (c *Conn) flushNoWaitLocked() {
 	if c.br.raw != nil && c.writeErr == nil {
 		n, err := co.nw.rawWriteNoWait(c.br.raw, (*co.pend)[co.off:co.pendN])
 		co.off += n
+		c.written += int64(n)
 		var rawErr *rawWriteError
 		switch {
 		case err != nil && !errors.As(err, &rawErr):

@@ -133,6 +133,8 @@ type Conn struct {
 	closeSent       bool                     // guarded by frameMu
 	failPending     bool                     // guarded by frameMu: a write failed; releaseFrame fails the connection
 	appliedStall    bool                     // guarded by frameMu: appliedWriteNs is a stall bound, not a deadline
+	written         int64                    // guarded by frameMu: bytes handed to conn
+	leftAtApply     int64                    // guarded by frameMu: written less unacknowledged when the stall bound was set; -1: unknown
 	sentClose       atomic.Bool              // closeSent, readable without frameMu
 	writeFail       atomic.Pointer[causeBox] // writeErr, readable without frameMu
 	writeDeadlineNs atomic.Int64

@@ -107,6 +107,16 @@ type Dialer struct {
 	// its own write, as Upgrader.DisableWriteCoalescing does for servers.
 	DisableWriteCoalescing bool
 
+	// PingInterval, PongTimeout, IdleTimeout and WriteTimeout bound the
+	// connection's liveness and writes exactly as the Upgrader's fields of
+	// the same names do for servers: keepalive pings and the idle timeout
+	// are off when zero; WriteTimeout zero means the default 30-second
+	// write stall bound, negative means none.
+	PingInterval time.Duration
+	PongTimeout  time.Duration
+	IdleTimeout  time.Duration
+	WriteTimeout time.Duration
+
 	// Jar, when non-nil, supplies the cookies sent with the handshake
 	// request and stores the cookies the response sets (also when the
 	// handshake is refused).
@@ -239,7 +249,7 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 		nc.Close()
 		return nil, resp, withContextErr(ctx, err)
 	}
-	return newConn(conn, connConfig{
+	c := newConn(conn, connConfig{
 		isServer:        false,
 		subprotocol:     subprotocol,
 		readBufferSize:  d.ReadBufferSize,
@@ -248,7 +258,10 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 		br:              br,
 		compress:        compress,
 		noCoalesce:      d.DisableWriteCoalescing,
-	}), resp, nil
+	})
+	c.writeTimeout = d.WriteTimeout
+	c.startKeepalive(d.PingInterval, d.PongTimeout, d.IdleTimeout)
+	return c, resp, nil
 }
 
 // netDial opens the TCP connection to addr.

@@ -31,6 +31,7 @@ type keepalive struct {
 	lastFrame   time.Time // when frames last changed
 	lastMessage time.Time // when messages last changed
 	pingSentAt  time.Time // zero when no keepalive ping is outstanding
+	pending     int       // unread input at the last tick (c.inputPending), -1: unknown
 }
 
 // startKeepalive arms keepalive on c. interval 0 disables pings; timeout 0
@@ -43,7 +44,7 @@ func (c *Conn) startKeepalive(interval, timeout, idle time.Duration) {
 		timeout = interval
 	}
 	now := time.Now()
-	k := &keepalive{c: c, interval: interval, timeout: timeout, idle: idle, lastFrame: now, lastMessage: now}
+	k := &keepalive{c: c, interval: interval, timeout: timeout, idle: idle, lastFrame: now, lastMessage: now, pending: -1}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	c.keepalive = k
@@ -85,9 +86,16 @@ func (k *keepalive) tick() {
 		return
 	}
 	now := time.Now()
+	pending := c.inputPending()
 	if f := c.framesRead.Load(); f != k.frames {
 		k.frames, k.lastFrame, k.pingSentAt = f, now, time.Time{}
+	} else if pending != k.pending && pending >= 0 && k.pending >= 0 {
+		// Bytes arrived that the application has not read yet (it is busy
+		// with a message): the peer is alive, and its pong may be among
+		// them.
+		k.lastFrame, k.pingSentAt = now, time.Time{}
 	}
+	k.pending = pending
 	if m := c.dataFrames.Load(); m != k.messages {
 		k.messages, k.lastMessage = m, now
 	}
@@ -115,4 +123,21 @@ func (k *keepalive) tick() {
 		// timeout closes the connection.
 		_ = c.WriteControl(PingMessage, nil, now.Add(k.timeout))
 	}
+}
+
+// inputPending returns how many received bytes wait unread: in the kernel,
+// plus the read buffer's when no read is in progress. It returns -1 when
+// that cannot be told (other transports than TCP, Unix sockets and TLS over
+// them, or systems other than Linux). A read in progress sees every frame
+// itself, so the read buffer's bytes matter only when there is none.
+func (c *Conn) inputPending() int {
+	n, ok := kernelPending(c.conn)
+	if !ok {
+		return -1
+	}
+	if c.readMu.TryLock() {
+		n += c.br.Buffered()
+		c.unlockRead()
+	}
+	return n
 }

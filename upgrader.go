@@ -87,9 +87,11 @@ type Upgrader struct {
 	// nothing was received from the peer for PingInterval, and a peer that
 	// has not answered PongTimeout after the ping (PingInterval when
 	// PongTimeout is zero) is closed with 1001; its reads then fail with
-	// ErrKeepaliveTimeout. Frames are noticed only while the application
-	// reads from the Conn. Keepalive uses one timer per connection and no
-	// goroutine.
+	// ErrKeepaliveTimeout. Frames count as soon as they arrive, also while
+	// the application is busy and not reading: on Linux, bytes waiting
+	// unread in the socket count as an answer (on other systems, and over
+	// HTTP/2, only frames read do). Keepalive uses one timer per connection
+	// and no goroutine.
 	PingInterval time.Duration
 	PongTimeout  time.Duration
 
@@ -98,10 +100,19 @@ type Upgrader struct {
 	// with ErrIdleTimeout. Pings and pongs do not count as activity.
 	IdleTimeout time.Duration
 
-	// WriteTimeout, when positive, bounds every frame write: a peer that
-	// does not take a frame within WriteTimeout breaks the connection for
-	// writing (the write returns a timeout net.Error). It is how one slow
-	// client is kept from holding writers, and their buffers, forever.
+	// WriteTimeout bounds writes, so that a peer that stops reading cannot
+	// hold a writing goroutine, and the message it writes, forever:
+	//
+	//   - zero (the default): a write fails when the peer takes no byte
+	//     for 30 seconds (long messages go out in 1 MiB pieces, each with
+	//     a fresh 30 seconds, so a slow but live peer is not cut off);
+	//   - positive: every frame must go out within WriteTimeout, and a
+	//     write waiting for another message gives up after it;
+	//   - negative: no bound but SetWriteDeadline's (gorilla's behaviour).
+	//
+	// A write that hits the bound fails the connection (see
+	// Conn.WriteMessage): it returns a timeout net.Error, and so do later
+	// writes and reads.
 	WriteTimeout time.Duration
 
 	// DisableWriteCoalescing makes every data frame go to the network as

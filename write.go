@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"crypto/rand"
+	"errors"
 	"net"
 	"os"
 	"sync"
@@ -244,45 +245,86 @@ func (c *Conn) writeBufsLocked(deadlineNs int64, held, b, extra []byte) error {
 		if err := c.applyWriteDeadlineLocked(deadlineNs, stall, false); err != nil {
 			return err
 		}
-		if len(held) == 0 && len(extra) == 0 {
-			_, err := c.conn.Write(b)
-			return err
-		}
-		return c.writeVectorLocked([3][]byte{held, b, extra})
+		return c.writeOutLocked(deadlineNs, stall, held, b, extra)
 	}
 	aborts := c.writeAborts.Load()
-	bufs := [3][]byte{held, b, extra[:stallChunk]}
+	first := extra[:stallChunk]
 	extra = extra[stallChunk:]
-	for {
-		if err := c.applyWriteDeadlineLocked(deadlineNs, stall, true); err != nil {
-			return err
-		}
-		if err := c.writeVectorLocked(bufs); err != nil {
-			return err
-		}
-		if len(extra) == 0 {
-			return nil
-		}
+	if err := c.applyWriteDeadlineLocked(deadlineNs, stall, true); err != nil {
+		return err
+	}
+	if err := c.writeOutLocked(deadlineNs, stall, held, b, first); err != nil {
+		return err
+	}
+	for len(extra) > 0 {
 		if c.writeAborts.Load() != aborts {
 			// A context ended between two pieces: the write fails as it
 			// would have inside one.
 			return c.writeOpError(os.ErrDeadlineExceeded)
 		}
 		k := min(len(extra), stallChunk)
-		bufs = [3][]byte{nil, nil, extra[:k]}
+		if err := c.applyWriteDeadlineLocked(deadlineNs, stall, true); err != nil {
+			return err
+		}
+		if err := c.writeOutLocked(deadlineNs, stall, nil, nil, extra[:k]); err != nil {
+			return err
+		}
 		extra = extra[k:]
+	}
+	return nil
+}
+
+// writeOutLocked writes held, b and extra (vectored when more than b), and
+// goes on past a stall deadline that passed while the peer was still
+// taking bytes (stallProgressLocked): the kernel wakes a blocked writer
+// only once much of its queue has drained, so a slow reader can leave a
+// write without progress of its own for a while.
+func (c *Conn) writeOutLocked(deadlineNs int64, stall time.Duration, held, b, extra []byte) error {
+	if len(held) == 0 && len(extra) == 0 {
+		for {
+			n, err := c.conn.Write(b)
+			c.written += int64(n)
+			if err == nil || !c.stallProgressLocked(err) {
+				return err
+			}
+			b = b[n:]
+			if err := c.applyWriteDeadlineLocked(deadlineNs, stall, true); err != nil {
+				return err
+			}
+		}
+	}
+	v := vectorPool.Get().(*vector)
+	defer func() {
+		v.arr, v.bufs = [3][]byte{}, nil
+		vectorPool.Put(v)
+	}()
+	v.arr = [3][]byte{held, b, extra}
+	v.bufs = v.arr[:]
+	for {
+		n, err := v.bufs.WriteTo(c.conn) // consumes what it wrote
+		c.written += n
+		if err == nil || !c.stallProgressLocked(err) {
+			return err
+		}
+		if err := c.applyWriteDeadlineLocked(deadlineNs, stall, true); err != nil {
+			return err
+		}
 	}
 }
 
-// writeVectorLocked writes the three slices with one vectored write.
-func (c *Conn) writeVectorLocked(bufs [3][]byte) error {
-	v := vectorPool.Get().(*vector)
-	v.arr = bufs
-	v.bufs = v.arr[:]
-	_, err := v.bufs.WriteTo(c.conn)
-	v.arr, v.bufs = [3][]byte{}, nil
-	vectorPool.Put(v)
-	return err
+// stallProgressLocked reports whether err is the stall deadline passing
+// while the peer acknowledged bytes since it was set, so the write may go
+// on. It can tell only on Linux, for plain TCP and Unix sockets (and a
+// timed-out TLS write cannot go on): elsewhere the stall bound is the time
+// one piece of at most stallChunk bytes takes.
+func (c *Conn) stallProgressLocked(err error) bool {
+	var ne net.Error
+	if !c.appliedStall || c.leftAtApply < 0 || c.deadlineReset.Load() ||
+		!errors.As(err, &ne) || !ne.Timeout() {
+		return false
+	}
+	q, ok := kernelUnacked(c.conn)
+	return ok && c.written-int64(q) > c.leftAtApply
 }
 
 // applyWriteDeadlineLocked sets conn's write deadline for the next write:
@@ -312,6 +354,12 @@ func (c *Conn) applyWriteDeadlineLocked(deadlineNs int64, stall time.Duration, f
 		return err
 	}
 	c.appliedWriteNs, c.appliedStall = target, isStall
+	c.leftAtApply = -1
+	if isStall {
+		if q, ok := kernelUnacked(c.conn); ok {
+			c.leftAtApply = c.written - int64(q)
+		}
+	}
 	if c.deadlineReset.Load() {
 		// A context ended meanwhile: its abort stands.
 		_ = c.conn.SetWriteDeadline(aLongTimeAgo)
