@@ -14,6 +14,13 @@ import (
 // errWriterClosed is returned by a message writer used after Close.
 var errWriterClosed = errors.New("websocket: write to a closed message writer")
 
+// defaultWriteStallTimeout bounds how long a write may make no progress
+// when neither SetWriteDeadline nor the Upgrader's WriteTimeout set a
+// deadline: a peer that stops reading then fails the write with a timeout
+// instead of blocking the writer forever. It is a variable so that tests
+// can lower it. Not enforced yet: the write path does not consult it.
+var defaultWriteStallTimeout = 30 * time.Second
+
 // WriteMessage writes one whole message. Data messages (TextMessage,
 // BinaryMessage) go out as a single frame; control types are sent as by
 // WriteControl with no deadline but the one SetWriteDeadline set. It returns
