@@ -171,24 +171,26 @@ func (rc *rawClient) expectEOF() {
 	require.ErrorIs(rc.t, err, io.EOF, "server should close the TCP connection")
 }
 
-// echoServer reads whole messages and writes them back until a read fails;
-// the read error is sent on the returned channel.
+// echoServer runs echoUntilErr with c on a goroutine of its own; the error
+// that ended it is sent on the returned channel.
 func echoServer(c *Conn) <-chan error {
 	done := make(chan error, 1)
-	go func() {
-		for {
-			mt, p, err := c.ReadMessage()
-			if err != nil {
-				done <- err
-				return
-			}
-			if err := c.WriteMessage(mt, p); err != nil {
-				done <- err
-				return
-			}
-		}
-	}()
+	go func() { done <- echoUntilErr(c) }()
 	return done
+}
+
+// echoUntilErr reads whole messages and writes them back until a read or a
+// write fails, and returns that error.
+func echoUntilErr(c *Conn) error {
+	for {
+		mt, p, err := c.ReadMessage()
+		if err != nil {
+			return err
+		}
+		if err := c.WriteMessage(mt, p); err != nil {
+			return err
+		}
+	}
 }
 
 // waitErr waits for the echo server's read error.
