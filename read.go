@@ -12,10 +12,6 @@ import (
 
 // errStaleReader is returned by a message reader used after the next
 // message was requested.
-// maxPreallocate bounds what ReadMessage allocates before the payload
-// arrives.
-const maxPreallocate = 1 << 20
-
 var errStaleReader = errors.New("websocket: read from a stale message reader")
 
 // NextReader returns the type of the next data message (TextMessage or
@@ -89,8 +85,9 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if c.readFinal && !c.readCompressed && c.readRemaining <= maxPreallocate {
-		// A single uncompressed frame: its size is known.
+	if c.readFinal && !c.readCompressed && c.readRemaining <= int64(max(c.br.Buffered(), scratchStartSize)) {
+		// A single uncompressed frame, buffered whole or small: its size
+		// is known and the bytes are there (or the buffer is small).
 		p = make([]byte, c.readRemaining)
 		n, err := c.readFullLocked(p)
 		if err != nil {
@@ -98,10 +95,11 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 		}
 		return messageType, p[:n], nil
 	}
-	// The size is not known (fragments, compression) or the header alone
-	// must not make us allocate this much: collect the payload in pooled
-	// scratch space as it arrives and copy it out once.
-	bp := getPooledBuf(scratchStartSize)
+	// The size is not known (fragments, compression), or the header
+	// announces more than has arrived, which must not make us allocate
+	// it before the bytes come: collect the payload in pooled scratch
+	// space as it arrives and copy it out once.
+	bp := getPooledBuf(max(c.br.Buffered(), scratchStartSize))
 	defer func() { putPooledBuf(bp) }()
 	n, err := c.readGrowLocked(&bp)
 	if err != nil {
@@ -115,7 +113,8 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 }
 
 // scratchStartSize is the first pooled buffer ReadMessage collects a
-// message of unknown size in.
+// message of unknown size in, unless more is buffered; also the largest
+// single frame it allocates in full before its payload has arrived.
 const scratchStartSize = 4096
 
 // readFullLocked reads the message in progress into p until p is full or
