@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsup/websocket/frame"
+	"github.com/wsup/websocket/internal/deflate"
 )
 
 // stalledFrameStart returns a masked binary frame header announcing
@@ -134,6 +135,179 @@ func TestStalledMessageMemory(t *testing.T) {
 			for range conns {
 				assert.Error(t, <-readErrs, "the read ends with the connection")
 			}
+		})
+	}
+}
+
+// readLimitCase is a message sent by a raw client and the read limit it
+// meets.
+type readLimitCase struct {
+	name      string
+	limit     int64 // 0: DefaultReadLimit
+	compress  bool
+	fragments []int // payload sizes on the wire; nil: one frame
+	size      int   // message size (inflated)
+	zeros     bool  // a run of zeros (a deflate bomb) rather than data
+	refused   bool
+}
+
+// wire builds the message's frames, masked, and returns them with the
+// message and its type.
+func (tc readLimitCase) wire(t testing.TB) (wire, msg []byte, messageType int) {
+	t.Helper()
+	switch {
+	case tc.zeros:
+		msg = make([]byte, tc.size)
+	case tc.compress:
+		msg = jsonLike(tc.size)
+	default:
+		msg = pattern(tc.size)
+	}
+	payload, op := msg, frame.OpBinary
+	var rsv byte
+	if tc.compress {
+		// Text, checked as UTF-8 as it is inflated.
+		payload, rsv, op = deflateRaw(t, msg), 0x40, frame.OpText
+	}
+	sizes := tc.fragments
+	if sizes == nil {
+		sizes = []int{len(payload)}
+	}
+	if tc.compress {
+		// The compressed length is known only now: split it evenly, the
+		// remainder going to the last fragment.
+		n := len(sizes)
+		sizes = make([]int, n)
+		for i := range sizes {
+			sizes[i] = len(payload) / n
+		}
+		sizes[n-1] += len(payload) % n
+	}
+	off := 0
+	for i, n := range sizes {
+		f := rawFrame{fin: i == len(sizes)-1, op: frame.OpContinuation, payload: payload[off : off+n]}
+		if i == 0 {
+			f.op, f.rsv = op, rsv
+		}
+		wire = append(wire, f.encode()...)
+		off += n
+	}
+	require.Equal(t, len(payload), off, "fragment sizes add up to the payload")
+	return wire, msg, int(op)
+}
+
+// TestReadLimitAllocation: ReadMessage never allocates much past the read
+// limit, whether the message is refused at the limit (ErrReadLimit, close
+// 1009) or is exactly as long as the limit, compressed or not, fragmented
+// or not. TotalAlloc is measured around the ReadMessage call with cold
+// buffer pools, so pooled scratch space counts when it is first allocated.
+func TestReadLimitAllocation(t *testing.T) {
+	const small = 4 << 20
+	slack := int64(64 << 10)
+	if raceEnabled {
+		// sync.Pool drops items at random under the race detector: the
+		// decompressor's state (about 44 KiB with compress/flate) may be
+		// allocated anew for the measured message.
+		slack += 64 << 10
+	}
+	quarters := func(limit int) []int { return []int{limit / 4, limit / 4, limit / 4, limit / 4} }
+	cases := []readLimitCase{
+		{name: "uncompressed, fragments reach the limit, one byte more", limit: small,
+			fragments: append(quarters(small), 1), size: small + 1, refused: true},
+		{name: "uncompressed, one fragment at the limit, one byte more", limit: small,
+			fragments: []int{small, 1}, size: small + 1, refused: true},
+		{name: "uncompressed, single frame over the limit", limit: small, size: small + 1, refused: true},
+		{name: "deflate bomb", limit: small, compress: true, zeros: true, size: 4 * small, refused: true},
+		{name: "deflate bomb, fragmented", limit: small, compress: true, zeros: true,
+			fragments: make([]int, 8), size: 4 * small, refused: true},
+		{name: "compressed, one byte over the limit", limit: small, compress: true, size: small + 1, refused: true},
+		{name: "uncompressed, fragments reach the default limit, one byte more",
+			fragments: append(quarters(DefaultReadLimit), 1), size: DefaultReadLimit + 1, refused: true},
+		{name: "deflate bomb at the default limit", compress: true, zeros: true, size: 2 * DefaultReadLimit, refused: true},
+
+		{name: "uncompressed, fragments exactly at the limit", limit: small, fragments: quarters(small), size: small},
+		{name: "uncompressed, exactly the limit then an empty final fragment", limit: small,
+			fragments: []int{small / 2, small / 2, 0}, size: small},
+		{name: "uncompressed, single frame exactly at the limit", limit: small, size: small},
+		{name: "compressed, exactly at the limit", limit: small, compress: true, size: small},
+		{name: "compressed, exactly at the limit, fragmented", limit: small, compress: true,
+			fragments: make([]int, 5), size: small},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			limit := tc.limit
+			if limit == 0 {
+				limit = DefaultReadLimit
+			}
+			wire, msg, wantType := tc.wire(t)
+			s, c := tcpPair(t)
+			cfg := connConfig{isServer: true}
+			if tc.compress {
+				// Context takeover: the server keeps a window too.
+				cfg.compress = &compressParams{params: deflate.Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15},
+					level: defaultCompressionLevel, threshold: 1 << 30}
+			}
+			sc := newConn(s, cfg)
+			if tc.limit > 0 {
+				sc.SetReadLimit(tc.limit)
+			}
+			rc := newRawClient(t, c)
+
+			// Empty the buffer pools, then read one small message so that
+			// what every message needs (read buffer, decompressor) exists.
+			// sync.Pool keeps items per P: with one P, the measured read
+			// finds the warm-up's decompressor state wherever its goroutine
+			// resumes.
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			runtime.GC()
+			runtime.GC()
+			warm := rawFrame{fin: true, op: frame.OpText, payload: []byte("warm-up")}
+			if tc.compress {
+				warm.rsv, warm.payload = 0x40, deflateRaw(t, []byte("warm-up"))
+			}
+			rc.send(warm)
+			_, got, err := sc.ReadMessage()
+			require.NoError(t, err)
+			require.Equal(t, "warm-up", string(got))
+
+			sent := make(chan error, 1)
+			go func() {
+				_ = c.SetWriteDeadline(time.Now().Add(testIOTimeout))
+				_, err := c.Write(wire)
+				sent <- err
+			}()
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			mt, got, err := sc.ReadMessage()
+			runtime.ReadMemStats(&m1)
+			allocated := int64(m1.TotalAlloc - m0.TotalAlloc)
+			t.Logf("allocated %d bytes (limit %d): limit%+d", allocated, limit, allocated-limit)
+
+			if tc.refused {
+				require.ErrorIs(t, err, ErrReadLimit)
+				assert.LessOrEqual(t, allocated, limit+slack, "allocated reading a message refused at the limit")
+				code, before := rc.expectClose()
+				assert.Equal(t, CloseMessageTooBig, code)
+				assert.Empty(t, before)
+				_, _, err = sc.ReadMessage()
+				assert.ErrorIs(t, err, ErrReadLimit, "the read error is sticky")
+			} else {
+				require.NoError(t, err)
+				assert.Equal(t, wantType, mt)
+				assert.True(t, bytes.Equal(msg, got), "message of exactly the limit (%d bytes, got %d)", len(msg), len(got))
+				// The pooled space it was collected in, and its copy.
+				assert.LessOrEqual(t, allocated, 2*limit+slack, "allocated reading a message of exactly the limit")
+			}
+			_ = c.Close()
+			select {
+			case err := <-sent:
+				if !tc.refused {
+					assert.NoError(t, err)
+				}
+			case <-time.After(testIOTimeout):
+				t.Fatal("the client's write did not end")
+			}
+			_ = sc.Close()
 		})
 	}
 }
