@@ -2,6 +2,9 @@ package websocket
 
 import (
 	"bytes"
+	"fmt"
+	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -309,5 +312,130 @@ func TestReadLimitAllocation(t *testing.T) {
 			}
 			_ = sc.Close()
 		})
+	}
+}
+
+// TestPoolSizeClasses: the size-class computation at its edges, including
+// sizes past the largest class, which are never pooled.
+func TestPoolSizeClasses(t *testing.T) {
+	cases := []struct {
+		n        int64
+		getClass int // -1: not pooled
+		putClass int // -1: dropped
+	}{
+		{n: -1, getClass: 0, putClass: -1},
+		{n: 0, getClass: 0, putClass: -1},
+		{n: 1, getClass: 0, putClass: 0},
+		{n: 2, getClass: 1, putClass: 1},
+		{n: 3, getClass: 2, putClass: -1},
+		{n: 4096, getClass: 12, putClass: 12},
+		{n: 4097, getClass: 13, putClass: -1},
+		{n: 1 << 30, getClass: 30, putClass: 30},
+		{n: 1 << 31, getClass: 31, putClass: 31},
+		{n: 1<<31 + 1, getClass: -1, putClass: -1},
+		{n: 1 << 32, getClass: -1, putClass: -1},
+		{n: math.MaxInt64, getClass: -1, putClass: -1},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprint(tc.n), func(t *testing.T) {
+			if tc.n > math.MaxInt {
+				t.Skip("larger than int on this platform")
+			}
+			n := int(tc.n)
+			class, ok := getClass(n)
+			if tc.getClass < 0 {
+				assert.False(t, ok, "requests past the largest class bypass the pool")
+			} else {
+				require.True(t, ok)
+				assert.Equal(t, tc.getClass, class)
+				assert.Less(t, class, len(bufPools))
+				assert.GreaterOrEqual(t, 1<<class, n, "class buffers hold the request")
+			}
+			class, ok = putClass(n)
+			if tc.putClass < 0 {
+				assert.False(t, ok, "buffer of %d bytes is not pooled", n)
+			} else {
+				require.True(t, ok)
+				assert.Equal(t, tc.putClass, class)
+				assert.Less(t, class, len(bufPools))
+			}
+		})
+	}
+}
+
+// TestPooledBufLengths: getPooledBuf rounds small requests up to a power
+// of two and putPooledBuf takes back only such buffers.
+func TestPooledBufLengths(t *testing.T) {
+	for _, tc := range []struct{ n, want int }{{0, 1}, {1, 1}, {2, 2}, {3, 4}, {4096, 4096}, {4097, 8192}} {
+		bp := getPooledBuf(tc.n)
+		require.NotNil(t, bp)
+		assert.Len(t, *bp, tc.want, "getPooledBuf(%d)", tc.n)
+		putPooledBuf(bp)
+	}
+	// Dropped, not pooled: a length that is no size class, and an empty
+	// buffer (from a user's BufferPool).
+	assert.NotPanics(t, func() {
+		odd := make([]byte, 3000)
+		putPooledBuf(&odd)
+		var empty []byte
+		putPooledBuf(&empty)
+	})
+}
+
+// TestBufferSizeClamp: buffer sizes from the Upgrader and the Dialer are
+// clamped: a size <= 0 selects the default, and sizes over the documented
+// maximum (1 MiB) are taken as that maximum.
+func TestBufferSizeClamp(t *testing.T) {
+	cases := []struct {
+		name        string
+		size        int
+		read, write int
+	}{
+		{"zero selects the default", 0, defaultReadBufferSize, defaultWriteBufferSize},
+		{"negative selects the default", -5, defaultReadBufferSize, defaultWriteBufferSize},
+		{"tiny read buffer holds a control frame", 16, minReadBufferSize, 16},
+		{"ordinary", 65536, 65536, 65536},
+		{"at the maximum", maxBufferSize, maxBufferSize, maxBufferSize},
+		{"just over the maximum", maxBufferSize + 1, maxBufferSize, maxBufferSize},
+		{"absurd", math.MaxInt, maxBufferSize, maxBufferSize},
+	}
+	require.Equal(t, 1<<20, maxBufferSize, "the maximum documented on Upgrader and Dialer")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := net.Pipe()
+			defer s.Close()
+			c := newConn(s, connConfig{isServer: true, readBufferSize: tc.size, writeBufferSize: tc.size})
+			assert.Equal(t, tc.read, c.br.size, "read buffer size")
+			assert.Equal(t, tc.write, c.writeBufSize, "write buffer size")
+		})
+	}
+}
+
+// TestHugeBufferSizesEndToEnd: an Upgrader and a Dialer configured with
+// absurd buffer sizes work (with clamped buffers) instead of panicking.
+func TestHugeBufferSizesEndToEnd(t *testing.T) {
+	up := &Upgrader{ReadBufferSize: math.MaxInt, WriteBufferSize: math.MaxInt}
+	done := make(chan error, 1)
+	srv := httptest.NewServer(up.Handler(func(c *Conn) { done <- <-echoServer(c) }))
+	defer srv.Close()
+	require.True(t, strings.HasPrefix(srv.Listener.Addr().String(), "127.0.0.1:"))
+	d := &Dialer{ReadBufferSize: math.MaxInt, WriteBufferSize: math.MaxInt, HandshakeTimeout: testIOTimeout}
+	c, _, err := d.Dial("ws://"+srv.Listener.Addr().String(), nil)
+	require.NoError(t, err)
+	defer c.Close()
+	for _, n := range []int{10, 100000, maxBufferSize + 10} {
+		msg := pattern(n)
+		require.NoError(t, c.WriteMessage(BinaryMessage, msg))
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(testIOTimeout)))
+		_, got, err := c.ReadMessage()
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(msg, got), "echo of %d bytes", n)
+	}
+	require.NoError(t, c.Close())
+	select {
+	case err := <-done:
+		assert.True(t, IsCloseError(err, CloseNormalClosure), "server read error: %v", err)
+	case <-time.After(testIOTimeout):
+		t.Fatal("server did not stop")
 	}
 }
