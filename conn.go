@@ -37,6 +37,9 @@ const (
 
 	defaultReadBufferSize  = 4096
 	defaultWriteBufferSize = 4096
+	// maxBufferSize is the largest read or write buffer: larger
+	// ReadBufferSize and WriteBufferSize settings are taken as this.
+	maxBufferSize = 1 << 20
 )
 
 // closeTimeout bounds how long Close and Upgrader.Shutdown (without a
@@ -217,7 +220,7 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		frameMu:       make(chan struct{}, 1),
 		msgMu:         make(chan struct{}, 1),
 		closeReceived: make(chan struct{}),
-		writeBufSize:  cfg.writeBufferSize,
+		writeBufSize:  clampBufferSize(cfg.writeBufferSize, defaultWriteBufferSize),
 		writePool:     cfg.writeBufferPool,
 		compress:      cfg.compress,
 	}
@@ -227,15 +230,21 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		c.compressEnabled.Store(true)
 		c.compressLevel.Store(int32(c.compress.level))
 	}
-	if c.writeBufSize <= 0 {
-		c.writeBufSize = defaultWriteBufferSize
-	}
 	c.br.init(nc, cfg.br, cfg.readBufferSize)
 	if !cfg.noCoalesce {
 		c.coalesce = true
 		c.br.owner = c
 	}
 	return c
+}
+
+// clampBufferSize returns the buffer size to use for a configured size:
+// def when size <= 0, and at most maxBufferSize.
+func clampBufferSize(size, def int) int {
+	if size <= 0 {
+		return def
+	}
+	return min(size, maxBufferSize)
 }
 
 // Subprotocol returns the subprotocol negotiated in the handshake, or ""

@@ -84,7 +84,8 @@ type Dialer struct {
 	HandshakeTimeout time.Duration
 
 	// ReadBufferSize and WriteBufferSize are the sizes in bytes of the Conn's
-	// read and write buffers. Zero selects a default size.
+	// read and write buffers. Zero (or less) selects a default size, 4096
+	// bytes; sizes over 1 MiB (1 << 20) are taken as 1 MiB.
 	ReadBufferSize, WriteBufferSize int
 
 	// WriteBufferPool, when non-nil, supplies the Conn's write buffers, so
@@ -322,10 +323,7 @@ func (d *Dialer) handshake(nc net.Conn, cr *clientRequest, proxyURL *url.URL) (c
 		return nil, nil, "", nil, fmt.Errorf("websocket: writing handshake request: %w", err)
 	}
 
-	size := d.ReadBufferSize
-	if size <= 0 {
-		size = defaultReadBufferSize
-	}
+	size := clampBufferSize(d.ReadBufferSize, defaultReadBufferSize)
 	head := &headLimitReader{r: conn, n: maxResponseHeadBytes}
 	br = bufio.NewReaderSize(head, size)
 	resp, err = http.ReadResponse(br, cr.req)

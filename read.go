@@ -1,19 +1,17 @@
 package websocket
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/wsup/websocket/frame"
 )
 
 // errStaleReader is returned by a message reader used after the next
 // message was requested.
-// maxPreallocate bounds what ReadMessage allocates before the payload
-// arrives.
-const maxPreallocate = 1 << 20
-
 var errStaleReader = errors.New("websocket: read from a stale message reader")
 
 // NextReader returns the type of the next data message (TextMessage or
@@ -87,8 +85,9 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if c.readFinal && !c.readCompressed && c.readRemaining <= maxPreallocate {
-		// A single uncompressed frame: its size is known.
+	if c.readFinal && !c.readCompressed && c.readRemaining <= int64(max(c.br.Buffered(), scratchStartSize)) {
+		// A single uncompressed frame, buffered whole or small: its size
+		// is known and the bytes are there (or the buffer is small).
 		p = make([]byte, c.readRemaining)
 		n, err := c.readFullLocked(p)
 		if err != nil {
@@ -96,25 +95,25 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 		}
 		return messageType, p[:n], nil
 	}
-	// The size is not known (fragments, compression) or the header alone
-	// must not make us allocate this much: collect the payload in pooled
-	// scratch space as it arrives and copy it out once.
-	bp := getPooledBuf(scratchStartSize)
-	defer func() { putPooledBuf(bp) }()
-	n, err := c.readGrowLocked(&bp)
-	if err != nil {
+	// The size is not known (fragments, compression), or the header
+	// announces more than has arrived, which must not make us allocate
+	// it before the bytes come.
+	if p, err = c.readGrowLocked(); err != nil {
 		return 0, nil, err
 	}
-	if n == 0 {
-		return messageType, []byte{}, nil
-	}
-	// Appending to nil allocates without zeroing the copied bytes.
-	return messageType, append([]byte(nil), (*bp)[:n]...), nil
+	return messageType, p, nil
 }
 
-// scratchStartSize is the first pooled buffer ReadMessage collects a
-// message of unknown size in.
-const scratchStartSize = 4096
+const (
+	// scratchStartSize is the first pooled chunk ReadMessage collects a
+	// message of unknown size in, unless more is buffered; also the
+	// largest single frame it allocates in full before its payload has
+	// arrived.
+	scratchStartSize = 4096
+	// probeSize is the scratch ReadMessage reads into to learn whether a
+	// message that reached the read limit goes on.
+	probeSize = 8
+)
 
 // readFullLocked reads the message in progress into p until p is full or
 // the message ends, and returns how many bytes it read.
@@ -139,27 +138,101 @@ func (c *Conn) readFullLocked(p []byte) (int, error) {
 	return n, nil
 }
 
-// readGrowLocked reads the rest of the message into the pooled buffer *bp,
-// swapping it for larger pooled buffers as needed, and returns the length.
-func (c *Conn) readGrowLocked(bp **[]byte) (int, error) {
-	n := 0
-	for c.readInMessage {
-		if n == len(**bp) {
-			bigger := getPooledBuf(2 * n)
-			copy(*bigger, (**bp)[:n])
-			putPooledBuf(*bp)
-			*bp = bigger
+// readGrowLocked reads the rest of the message in progress, which has just
+// started, and returns it in a new slice.
+//
+// The payload is collected as it arrives in pooled chunks, each as large
+// as the ones before it together (the first holds what is buffered, at
+// least scratchStartSize bytes), so a peer that stops sending holds at
+// most about twice what it sent; it is copied out once at the end. The
+// chunks never hold more than the read limit, nor more than a single
+// frame's known size, and a chunk that would reach past the limit is
+// allocated to fit. Whether a message that reached the limit goes on is
+// learnt from a few bytes of scratch: if it does, the read fails with
+// ErrReadLimit (nextFrameLocked, readInflateLocked), so a refused message
+// costs its limit and no more.
+func (c *Conn) readGrowLocked() ([]byte, error) {
+	room := int64(math.MaxInt64) // payload bytes the chunks may take
+	fitLimit := false            // room is the read limit's
+	if c.readLimit > 0 {
+		room, fitLimit = c.readLimit, true
+	}
+	if c.readFinal && !c.readCompressed && c.readRemaining <= room {
+		room, fitLimit = c.readRemaining, false
+	}
+	var chunkArr [24]*[]byte
+	var partArr [24][]byte
+	chunks, parts := chunkArr[:0], partArr[:0]
+	defer func() {
+		for _, bp := range chunks {
+			putPooledBuf(bp)
 		}
-		k, err := c.readLocked((**bp)[n:])
+	}()
+	var cur []byte // the chunk being filled: cur[:n]
+	n := 0
+	next := max(c.br.Buffered(), scratchStartSize) // size of the next chunk
+	total := 0                                     // bytes in parts
+	for c.readInMessage {
+		if n == len(cur) {
+			if cur != nil {
+				parts = append(parts, cur)
+				total += n
+				room -= int64(n)
+				next, cur, n = total, nil, 0
+			}
+			if room == 0 {
+				if err := c.readPastLimitLocked(); err != nil {
+					return nil, err
+				}
+				break
+			}
+			want := int(min(int64(next), room))
+			var bp *[]byte
+			if fitLimit && want == int(room) && want&(want-1) != 0 {
+				// A pooled buffer would reach past the limit.
+				b := make([]byte, want)
+				bp = &b
+			} else {
+				bp = getPooledBuf(want)
+			}
+			chunks = append(chunks, bp)
+			cur = (*bp)[:min(len(*bp), int(room))]
+		}
+		k, err := c.readLocked(cur[n:])
 		n += k
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return n, err
+			return nil, err
 		}
 	}
-	return n, nil
+	parts = append(parts, cur[:n])
+	if total+n == 0 {
+		return []byte{}, nil
+	}
+	// Join allocates without zeroing the bytes it copies.
+	return bytes.Join(parts, nil), nil
+}
+
+// readPastLimitLocked reads on from the end of the room ReadMessage gives a
+// message, into a few bytes of scratch: it returns nil when the message
+// ends there, else the error that more bytes cause.
+func (c *Conn) readPastLimitLocked() error {
+	bp := getPooledBuf(probeSize)
+	defer putPooledBuf(bp)
+	for {
+		k, err := c.readLocked(*bp)
+		switch {
+		case err == io.EOF:
+			return nil
+		case err != nil:
+			return err
+		case k > 0:
+			// The limit checks should have failed the read already.
+			return c.failLocked(CloseMessageTooBig, ErrReadLimit)
+		}
+	}
 }
 
 // messageReader reads the payload of one data message.

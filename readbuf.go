@@ -61,13 +61,11 @@ type readBuffer struct {
 }
 
 // init prepares b to read from nc after the bytes hs holds (hs may be nil),
-// with full buffers of size bytes (<= 0: the default).
+// with full buffers of size bytes (<= 0: the default), between
+// minReadBufferSize and maxBufferSize.
 func (b *readBuffer) init(nc net.Conn, hs *bufio.Reader, size int) {
-	if size <= 0 {
-		size = defaultReadBufferSize
-	}
 	b.nc = nc
-	b.size = max(size, minReadBufferSize)
+	b.size = max(clampBufferSize(size, defaultReadBufferSize), minReadBufferSize)
 	b.hs = hs
 	if rc := rawConnOf(nc); rc != nil {
 		b.raw = rc

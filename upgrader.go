@@ -26,7 +26,8 @@ type Upgrader struct {
 	HandshakeTimeout time.Duration
 
 	// ReadBufferSize and WriteBufferSize are the sizes in bytes of the Conn's
-	// read and write buffers. Zero selects a default size.
+	// read and write buffers. Zero (or less) selects a default size, 4096
+	// bytes; sizes over 1 MiB (1 << 20) are taken as 1 MiB.
 	ReadBufferSize, WriteBufferSize int
 
 	// WriteBufferPool, when non-nil, supplies the Conn's write buffers, so
