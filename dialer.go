@@ -17,16 +17,6 @@ import (
 	"github.com/wsup/websocket/internal/deflate"
 )
 
-// ErrBadHandshake is wrapped by the error Dialer.DialContext returns when
-// the server's answer to the opening handshake is not an acceptable 101
-// Switching Protocols response: another status, a missing "Upgrade:
-// websocket" or "Connection: upgrade" token, a wrong Sec-WebSocket-Accept,
-// a subprotocol the client did not request, or any extension (the client
-// offers none). The *http.Response is returned with it. Unlike
-// gorilla/websocket's, the error carries the detail (it wraps
-// ErrBadHandshake), so test for it with errors.Is, not ==.
-var ErrBadHandshake = errors.New("websocket: bad handshake")
-
 var (
 	// errMalformedURL is wrapped by errors for URLs DialContext cannot use.
 	errMalformedURL = errors.New("websocket: malformed URL")

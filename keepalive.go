@@ -1,18 +1,8 @@
 package websocket
 
 import (
-	"errors"
 	"sync"
 	"time"
-)
-
-var (
-	// ErrKeepaliveTimeout is the read error after keepalive closed a
-	// connection whose peer did not answer a ping in time.
-	ErrKeepaliveTimeout = errors.New("websocket: peer did not answer keepalive ping")
-	// ErrIdleTimeout is the read error after keepalive closed a connection
-	// on which no data message went either way for the idle timeout.
-	ErrIdleTimeout = errors.New("websocket: connection idle too long")
 )
 
 // keepalive pings a quiet peer and closes connections that stop answering

@@ -2,16 +2,10 @@ package websocket
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 )
-
-// ErrShuttingDown is the reason of the 503 answered to handshakes that
-// arrive after Upgrader.Shutdown began, and the read error of connections
-// that Shutdown closed.
-var ErrShuttingDown = errors.New("websocket: server shutting down")
 
 // registries tracks the live connections of each Upgrader, for Shutdown.
 // It lives outside the Upgrader so that Upgrader values stay plain data
