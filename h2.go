@@ -198,7 +198,15 @@ func (c *streamConn) Close() error {
 	}
 	c.mu.Unlock()
 	err := c.body.Close()
-	if drained != nil && c.abort() {
+	if drained == nil {
+		return err
+	}
+	select {
+	case <-drained:
+		return err // the write ended meanwhile: no reset needed
+	default:
+	}
+	if c.abort() {
 		t := time.NewTimer(abortWait)
 		defer t.Stop()
 		select {
