@@ -96,8 +96,10 @@
 // Upgrader.PingInterval pings quiet peers and closes those that stop
 // answering; Upgrader.IdleTimeout closes connections without data. Both run
 // on one timer per connection. Upgrader.Shutdown closes every connection
-// with 1001 (going away) and waits for the closing handshakes; call it after
-// http.Server.Shutdown, which does not wait for upgraded connections.
+// with 1001 (going away) and waits for the closing handshakes; start it from
+// http.Server.RegisterOnShutdown, so that it runs as soon as
+// http.Server.Shutdown begins (which waits for HTTP/2 WebSocket streams but
+// not for hijacked HTTP/1.1 connections).
 // Ping(ctx) waits for the pong that answers it.
 //
 // # HTTP/2

@@ -75,6 +75,10 @@ func (u *Upgrader) upgradeH2(w http.ResponseWriter, r *http.Request, responseHea
 // The stream ends when the handler returns, and net/http panics on writes
 // after that; streamConn refuses writes once the request's context is done
 // (net/http cancels it before retiring the writer) and once it is closed.
+//
+// A write can block for good: HTTP/2 flow control holds it while the peer's
+// window is 0, that is while the peer does not read. Close therefore never
+// waits for the write lock; it aborts a write in progress instead (abort).
 type streamConn struct {
 	body   io.ReadCloser
 	w      http.ResponseWriter
@@ -83,9 +87,20 @@ type streamConn struct {
 	local  net.Addr
 	remote net.Addr
 
-	mu     sync.Mutex // serializes writes with Close
-	closed bool       // guarded by mu
+	// writeMu serializes writes: a ResponseWriter is not safe for
+	// concurrent use. It is held across net/http's Write and Flush, so
+	// Close does not take it.
+	writeMu sync.Mutex
+
+	mu      sync.Mutex    // guards the fields below; never held across I/O
+	closed  bool          // Close was called
+	writing bool          // a write is inside net/http
+	drained chan struct{} // non-nil after Close found a write in progress; closed when it returns
 }
+
+// abortWait bounds how long Close waits for a write it aborted to come
+// back from net/http (see Close).
+const abortWait = time.Second
 
 func newStreamConn(r *http.Request, w http.ResponseWriter, rc *http.ResponseController) *streamConn {
 	c := &streamConn{body: r.Body, w: w, rc: rc, ctx: r.Context(), remote: stringAddr(r.RemoteAddr)}
@@ -106,9 +121,9 @@ func (c *streamConn) Read(p []byte) (int, error) {
 }
 
 func (c *streamConn) Write(p []byte) (n int, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || c.ctx.Err() != nil {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if !c.beginWrite() {
 		return 0, net.ErrClosed
 	}
 	defer func() {
@@ -116,6 +131,10 @@ func (c *streamConn) Write(p []byte) (n int, err error) {
 		// panics rather than erring.
 		if recover() != nil {
 			n, err = 0, net.ErrClosed
+		}
+		if c.endWrite() && err != nil {
+			// Close aborted the write.
+			err = net.ErrClosed
 		}
 	}()
 	n, err = c.w.Write(p)
@@ -125,6 +144,31 @@ func (c *streamConn) Write(p []byte) (n int, err error) {
 	return n, err
 }
 
+// beginWrite reports whether a write may go to net/http, and marks one in
+// progress if so.
+func (c *streamConn) beginWrite() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.ctx.Err() != nil {
+		return false
+	}
+	c.writing = true
+	return true
+}
+
+// endWrite marks the write done, wakes a Close waiting for it, and reports
+// whether the conn was closed meanwhile.
+func (c *streamConn) endWrite() (closed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writing = false
+	if c.drained != nil {
+		close(c.drained)
+		c.drained = nil
+	}
+	return c.closed
+}
+
 func (c *streamConn) isClosed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -132,7 +176,14 @@ func (c *streamConn) isClosed() bool {
 }
 
 // Close stops reads and writes; the stream itself ends when the handler
-// returns.
+// returns. It does not wait for a write in progress to finish on its own:
+// it aborts it (abort), then waits at most abortWait for net/http to give
+// it back. That wait matters because the handler returns right after Close
+// (Upgrader.Handler, or any well-behaved handler), and net/http recycles
+// the response writer's state when the handler returns: a write still
+// running inside it would race with the next request using that state.
+// When the writer cannot be aborted (no write deadline support), Close
+// does not wait at all.
 func (c *streamConn) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -140,8 +191,48 @@ func (c *streamConn) Close() error {
 		return net.ErrClosed
 	}
 	c.closed = true
+	var drained chan struct{}
+	if c.writing {
+		drained = make(chan struct{})
+		c.drained = drained
+	}
 	c.mu.Unlock()
-	return c.body.Close()
+	err := c.body.Close()
+	if drained == nil {
+		return err
+	}
+	select {
+	case <-drained:
+		return err // the write ended meanwhile: no reset needed
+	default:
+	}
+	if c.abort() {
+		t := time.NewTimer(abortWait)
+		defer t.Stop()
+		select {
+		case <-drained:
+		case <-t.C:
+		}
+	}
+	return err
+}
+
+// abort makes a write in progress return, and reports whether it will. A
+// write deadline in the past makes net/http's HTTP/2 server (Go 1.24 to
+// 1.26, and x/net/http2's) reset the stream at once (RST_STREAM), which
+// ends a write waiting for flow control. When the request's context is
+// done, the stream is closed already (or the handler returned, after
+// which the writer must not be touched) and the write is ending anyway.
+func (c *streamConn) abort() (ok bool) {
+	if c.ctx.Err() != nil {
+		return true
+	}
+	defer func() {
+		if recover() != nil {
+			ok = false // the handler returned meanwhile
+		}
+	}()
+	return c.rc.SetWriteDeadline(aLongTimeAgo) == nil
 }
 
 func (c *streamConn) LocalAddr() net.Addr  { return c.local }

@@ -91,9 +91,14 @@ func (u *Upgrader) untrack(c *Conn) {
 // or context.DeadlineExceeded when ctx had no deadline and a peer did not
 // answer within 5 seconds.
 //
-// http.Server.Shutdown does not wait for hijacked connections; call
-// Shutdown after it, or from http.Server.RegisterOnShutdown. Shutdown is
-// safe for concurrent use; the Upgrader accepts no connections afterwards.
+// Call it from http.Server.RegisterOnShutdown, which runs it as soon as
+// http.Server.Shutdown begins. WebSockets over HTTP/2 are streams that keep
+// their connection active, so http.Server.Shutdown waits for them: called
+// after it, Shutdown runs only once that wait ran into its deadline.
+// http.Server.Shutdown does not wait for hijacked (HTTP/1.1) connections,
+// so wait for the hook's Shutdown to return before exiting
+// (docs/keepalive-and-shutdown.md). Shutdown is safe for concurrent use;
+// the Upgrader accepts no connections afterwards.
 func (u *Upgrader) Shutdown(ctx context.Context) error {
 	registries.mu.Lock()
 	if registries.m == nil {
