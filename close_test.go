@@ -13,19 +13,6 @@ import (
 	"github.com/wsup/websocket/internal/deflate"
 )
 
-// within waits for ch up to d and fails the test if it does not deliver.
-func within[T any](t *testing.T, ch <-chan T, d time.Duration, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(d):
-		t.Fatalf("%s: still waiting after %v", what, d)
-		var zero T
-		return zero
-	}
-}
-
 // readLoop reads from c until a read fails, and sends that error.
 func readLoop(c *Conn) <-chan error {
 	done := make(chan error, 1)

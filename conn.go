@@ -157,13 +157,14 @@ type Conn struct {
 	// wake, when non-nil, is closed (and cleared) by broadcast to wake
 	// goroutines waiting for the message lock or for Close: a write
 	// deadline changed, the write side ended, the read lock came free.
-	wakeMu      sync.Mutex
-	wake        chan struct{} // guarded by wakeMu
-	waiters     atomic.Int32  // goroutines that may wait on wake
-	inHandler   atomic.Bool   // the reader is running a ping, pong or close handler
-	closeTimer  *time.Timer   // guarded by wakeMu: closes conn at a deferred Close's deadline
-	noCoalesce  atomic.Bool   // NetConn was called: nothing may be held back any more
-	writeAborts atomic.Uint64 // contexts that ended during a write (bindWriteContext)
+	wakeMu       sync.Mutex
+	wake         chan struct{} // guarded by wakeMu
+	waiters      atomic.Int32  // goroutines that may wait on wake
+	inHandler    atomic.Bool   // the reader is running a ping, pong or close handler
+	closeTimer   *time.Timer   // guarded by wakeMu: closes conn at a deferred Close's deadline
+	noCoalesce   atomic.Bool   // NetConn was called: nothing may be held back any more
+	writeAborts  atomic.Uint64 // contexts that ended during a write (bindWriteContext)
+	noStallBound atomic.Bool   // conn takes no write deadlines: no stall bound
 
 	// compress is non-nil when permessage-deflate was negotiated.
 	compress *compressParams

@@ -213,3 +213,19 @@ func setDuration(t testing.TB, v *durationVar, d time.Duration) {
 	v.ns.Store(int64(d))
 	t.Cleanup(func() { v.ns.Store(int64(old)) })
 }
+
+// within returns the value ch delivers, failing the test when it takes
+// longer than d.
+func within[T any](t *testing.T, ch <-chan T, d time.Duration, what string) T {
+	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-timer.C:
+		require.FailNowf(t, "timed out", "%s did not happen within %v", what, d)
+		var zero T
+		return zero
+	}
+}

@@ -351,6 +351,12 @@ func (c *Conn) applyWriteDeadlineLocked(deadlineNs int64, stall time.Duration, f
 	}
 	c.deadlineReset.Store(false)
 	if err := c.conn.SetWriteDeadline(nsToTime(target)); err != nil {
+		if isStall {
+			// A connection that takes no deadlines (some wrappers, HTTP/2
+			// response writers) cannot have the stall bound: go without.
+			c.noStallBound.Store(true)
+			return nil
+		}
 		return err
 	}
 	c.appliedWriteNs, c.appliedStall = target, isStall
@@ -387,7 +393,7 @@ func (c *Conn) stallBound() time.Duration {
 	switch {
 	case c.writeTimeout > 0:
 		return c.writeTimeout
-	case c.writeTimeout < 0:
+	case c.writeTimeout < 0 || c.noStallBound.Load():
 		return 0
 	}
 	return defaultWriteStallTimeout.get()
