@@ -99,7 +99,11 @@ func (c *Conn) failLocked(code int, err error) error {
 // close frame can follow a frame that may have gone out in part, so the
 // network connection is closed, and reads return err.
 func (c *Conn) failAfterWrite(err error) {
-	c.readCause.CompareAndSwap(nil, &causeBox{err})
+	if c.peerCloseCode.Load() == 0 {
+		// (Once the peer's close frame is here, reads report it, even
+		// when the answer to it could not be written.)
+		c.readCause.CompareAndSwap(nil, &causeBox{err})
+	}
 	_ = c.closeNetConn()
 }
 

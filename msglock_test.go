@@ -3,6 +3,7 @@ package websocket
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net"
 	"testing"
 	"time"
@@ -133,7 +134,7 @@ func TestDroppedWriterHoldsNothing(t *testing.T) {
 	sc, cc := connPair(t)
 	w, err := sc.NextWriter(TextMessage)
 	require.NoError(t, err)
-	require.Error(t, json.NewEncoder(w).Encode(func() {}), "functions do not encode")
+	require.Error(t, json.NewEncoder(w).Encode(failJSON{}))
 	done := make(chan error, 1)
 	go func() { done <- sc.WriteMessage(TextMessage, []byte("next")) }()
 	require.NoError(t, within(t, done, 10*time.Second, "the next write"))
@@ -169,3 +170,8 @@ func TestActiveWriterNotEnded(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "after", string(got))
 }
+
+// failJSON is a value json.Encoder fails to encode.
+type failJSON struct{}
+
+func (failJSON) MarshalJSON() ([]byte, error) { return nil, errors.New("cannot encode") }
