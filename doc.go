@@ -58,8 +58,9 @@
 // from many goroutines at once: each data message is written whole, never
 // interleaved with another, and control frames may go out between the
 // fragments of a NextWriter message. A writer waits while another message
-// is being written; Upgrader.WriteTimeout bounds how long a slow peer can
-// make it wait.
+// is being written; that wait ends with Close, the write deadline, or
+// Upgrader.WriteTimeout, and a write to a peer that takes no byte for 30
+// seconds fails (Upgrader.WriteTimeout changes that bound).
 //
 // Reads (NextReader, ReadMessage, ReadMessageContext, ReadJSON) must come
 // from one goroutine at a time. Ping and pong handlers and the close
