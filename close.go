@@ -37,22 +37,25 @@ type closeReq struct {
 	await bool
 }
 
-// closeConn ends the connection as r says. It returns the error of the
-// close frame's write (ErrCloseSent when one was sent before).
-func (c *Conn) closeConn(r closeReq) error {
+// closeConn ends the connection as r says. It returns the write failure,
+// if any, that happened before it closed the network connection (a write
+// cut by that close is not one), and the error of the close frame's write
+// (ErrCloseSent when one was sent before).
+func (c *Conn) closeConn(r closeReq) (failed *causeBox, err error) {
 	if r.cause != nil {
 		c.readCause.CompareAndSwap(nil, &causeBox{r.cause})
 	}
-	err := c.WriteControl(CloseMessage, FormatCloseMessage(r.code, r.reason), r.deadline)
+	err = c.WriteControl(CloseMessage, FormatCloseMessage(r.code, r.reason), r.deadline)
 	if r.await && (err == nil || err == ErrCloseSent) && !c.awaitPeerClose(r.deadline) {
 		// Called from a ping, pong or close handler: the reader will see
 		// the peer's close frame once the handler returns; the timer
 		// bounds the wait.
 		c.closeNetConnAt(r.deadline)
-		return err
+		return c.writeFail.Load(), err
 	}
+	failed = c.writeFail.Load()
 	_ = c.closeNetConn()
-	return err
+	return failed, err
 }
 
 // Close performs the closing handshake and closes the network connection.
@@ -69,16 +72,17 @@ func (c *Conn) closeConn(r closeReq) error {
 // failed (the network, a deadline, a context), it returns that error:
 // messages reported as sent may not have reached the peer. When the close
 // frame could not be sent within 5 seconds (the write side was blocked),
-// it returns a timeout net.Error. Later calls return the same result and
+// it returns a timeout net.Error (and a write blocked meanwhile fails when
+// Close closes the connection). Later calls return the same result and
 // do nothing.
 //
 // Close is safe for concurrent use with every other method. Writes that
 // wait for the message lock are woken and return ErrCloseSent.
 func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
-		err := c.closeConn(closeReq{code: CloseNormalClosure, deadline: time.Now().Add(closeTimeout.get()), await: true})
-		if fail := c.writeFail.Load(); fail != nil {
-			c.closeErr = fail.err
+		failed, err := c.closeConn(closeReq{code: CloseNormalClosure, deadline: time.Now().Add(closeTimeout.get()), await: true})
+		if failed != nil {
+			c.closeErr = failed.err
 		} else if err != nil && err != ErrCloseSent {
 			c.closeErr = err
 		}
@@ -91,7 +95,7 @@ func (c *Conn) Close() error {
 // network connection and makes err the sticky read error. The caller is
 // the reader, holding readMu.
 func (c *Conn) failLocked(code int, err error) error {
-	_ = c.closeConn(closeReq{code: code, deadline: time.Now().Add(time.Second)})
+	_, _ = c.closeConn(closeReq{code: code, deadline: time.Now().Add(time.Second)})
 	return c.setReadErrLocked(err)
 }
 

@@ -51,7 +51,7 @@ func runDetached(c *Conn, serve func(*Conn), srv *http.Server) {
 		if v := recover(); v != nil {
 			// Close does nothing after this.
 			c.closeOnce.Do(func() {})
-			_ = c.closeConn(closeReq{code: CloseInternalServerErr, deadline: time.Now().Add(closeTimeout.get())})
+			_, _ = c.closeConn(closeReq{code: CloseInternalServerErr, deadline: time.Now().Add(closeTimeout.get())})
 			if v != http.ErrAbortHandler {
 				logPanic(srv, c, v)
 			}

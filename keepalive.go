@@ -107,7 +107,7 @@ func (k *keepalive) tick() {
 
 	switch {
 	case expire != nil:
-		_ = c.closeConn(closeReq{code: CloseGoingAway, reason: expire.Error(), cause: expire, deadline: time.Now().Add(time.Second)})
+		_, _ = c.closeConn(closeReq{code: CloseGoingAway, reason: expire.Error(), cause: expire, deadline: time.Now().Add(time.Second)})
 	case sendPing:
 		// A ping that cannot go out in time leaves pingSentAt set: the
 		// timeout closes the connection.

@@ -51,6 +51,9 @@ func (c *Conn) WritePreparedMessage(pm *PreparedMessage) error {
 		return err
 	}
 	defer c.unlockMsg()
+	if err := c.writeEndedErr(); err != nil {
+		return err
+	}
 	if !c.isServer {
 		return c.writeDataLocked(pm.messageType, pm.data)
 	}

@@ -158,6 +158,6 @@ func (u *Upgrader) Shutdown(ctx context.Context) error {
 // shutdown runs the closing handshake with 1001 and closes the connection.
 // It reports whether the peer's close frame arrived.
 func (c *Conn) shutdown(deadline time.Time) bool {
-	_ = c.closeConn(closeReq{code: CloseGoingAway, reason: "server shutting down", cause: ErrShuttingDown, deadline: deadline, await: true})
+	_, _ = c.closeConn(closeReq{code: CloseGoingAway, reason: "server shutting down", cause: ErrShuttingDown, deadline: deadline, await: true})
 	return c.peerCloseCode.Load() != 0
 }

@@ -47,6 +47,11 @@ func (c *Conn) WriteMessage(messageType int, data []byte) error {
 // writeDataLocked writes a whole data message, compressed when that is on
 // and the message is not under the threshold. The caller holds msgMu.
 func (c *Conn) writeDataLocked(messageType int, data []byte) error {
+	if err := c.writeEndedErr(); err != nil {
+		// Before the compressor: a writer that failed may have left it in
+		// the middle of a message.
+		return err
+	}
 	if comp := c.compressorLocked(); comp != nil && len(data) >= c.compress.threshold {
 		return c.writeCompressedLocked(comp, frame.Opcode(messageType), data)
 	}
