@@ -25,8 +25,16 @@ import (
 //     sends them first, in the same system call when they fit;
 //   - a timer sends them coalesceDelay after the first was held, in case
 //     the application stops reading for a while;
-//   - the peer's close frame sends them before the TCP connection closes;
-//   - nothing is held within coalesceDelay of the write deadline.
+//   - the peer's close frame sends them before the TCP connection closes,
+//     and every close from this side sends them ahead of its close frame
+//     (close.go);
+//   - nothing is held within coalesceDelay of the write deadline, and
+//     SetWriteDeadline sends what is held;
+//   - NetConn sends them and turns holding off, since the application may
+//     then close the connection itself.
+//
+// Should sending them fail, the connection fails (failAfterWrite): the
+// next write, the reads and Close return the error.
 //
 // Order is kept (held bytes are always written before later ones) and so is
 // the sticky write error: a failed flush makes every later write fail.

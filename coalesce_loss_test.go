@@ -81,6 +81,10 @@ func TestCoalesceNothingLost(t *testing.T) {
 		{"NetConn().Close", nil, func(t *testing.T, srv *Conn) {
 			require.NoError(t, srv.NetConn().Close())
 		}, 0},
+		{"SetWriteDeadline, then the socket closes", nil, func(t *testing.T, srv *Conn) {
+			require.NoError(t, srv.SetWriteDeadline(time.Now().Add(time.Minute)))
+			require.NoError(t, srv.conn.Close())
+		}, 0},
 		{"Close", nil, func(t *testing.T, srv *Conn) {
 			go func() { _ = srv.Close() }()
 		}, CloseNormalClosure},

@@ -292,6 +292,13 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 // still applies, see Upgrader.WriteTimeout). It is safe for concurrent use.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.writeDeadlineNs.Store(timeToNs(t))
+	if !t.IsZero() && c.hasPend.Load() && tryAcquire(c.frameMu) {
+		// Frames held back (coalescing) must not wait past a deadline
+		// they did not have: they go now. (When the frame lock is taken,
+		// its holder sends them first.)
+		c.flushNoWaitLocked()
+		c.releaseFrame()
+	}
 	c.broadcast()
 	return nil
 }

@@ -15,19 +15,7 @@ func kernelPending(nc net.Conn) (int, bool) {
 	if tc, ok := nc.(*tls.Conn); ok {
 		nc = tc.NetConn()
 	}
-	rc := rawConnOf(nc)
-	if rc == nil {
-		return 0, false
-	}
-	var n int32
-	var errno syscall.Errno
-	err := rc.Control(func(fd uintptr) {
-		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n)))
-	})
-	if err != nil || errno != 0 {
-		return 0, false
-	}
-	return int(n), true
+	return socketQueue(nc, syscall.TIOCINQ)
 }
 
 // kernelUnacked returns how many bytes written to nc, a plain TCP or Unix
@@ -35,6 +23,12 @@ func kernelPending(nc net.Conn) (int, bool) {
 // could tell. The write stall bound uses it to tell a slow peer from a dead
 // one.
 func kernelUnacked(nc net.Conn) (int, bool) {
+	return socketQueue(nc, syscall.TIOCOUTQ)
+}
+
+// socketQueue asks the kernel for the length of one of nc's queues
+// (TIOCINQ: received and unread; TIOCOUTQ: written and unacknowledged).
+func socketQueue(nc net.Conn, req uintptr) (int, bool) {
 	rc := rawConnOf(nc)
 	if rc == nil {
 		return 0, false
@@ -42,7 +36,7 @@ func kernelUnacked(nc net.Conn) (int, bool) {
 	var n int32
 	var errno syscall.Errno
 	err := rc.Control(func(fd uintptr) {
-		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&n)))
+		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, req, uintptr(unsafe.Pointer(&n)))
 	})
 	if err != nil || errno != 0 {
 		return 0, false
