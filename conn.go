@@ -130,17 +130,19 @@ type Conn struct {
 	// msglock.go); frameMu is held while one frame is written to conn.
 	// Both are one-slot semaphores so that waits can end with a deadline,
 	// a context or the end of the write side.
-	msgMu           chan struct{}
-	frameMu         chan struct{}
-	writeErr        error                    // guarded by frameMu; sticky
-	closeSent       bool                     // guarded by frameMu
-	failPending     bool                     // guarded by frameMu: a write failed; releaseFrame fails the connection
-	appliedStall    bool                     // guarded by frameMu: appliedWriteNs is a stall bound, not a deadline
-	written         int64                    // guarded by frameMu: bytes handed to conn
-	leftAtApply     int64                    // guarded by frameMu: written less unacknowledged when the stall bound was set; -1: unknown
-	sentClose       atomic.Bool              // closeSent, readable without frameMu
-	writeFail       atomic.Pointer[causeBox] // writeErr, readable without frameMu
-	writeDeadlineNs atomic.Int64
+	msgMu            chan struct{}
+	frameMu          chan struct{}
+	writeErr         error                    // guarded by frameMu; sticky
+	closeSent        bool                     // guarded by frameMu
+	failPending      bool                     // guarded by frameMu: a write failed; releaseFrame fails the connection
+	appliedStall     bool                     // guarded by frameMu: appliedWriteNs is a stall bound, not a deadline
+	written          int64                    // guarded by frameMu: bytes handed to conn
+	leftAtApply      int64                    // guarded by frameMu: written less unacknowledged when the stall bound was set; -1: unknown
+	appliedStallMono int64                    // guarded by frameMu: the stall deadline on the monotonic clock (monoNow)
+	clockBase        time.Time                // guarded by frameMu: origin of monoNow
+	sentClose        atomic.Bool              // closeSent, readable without frameMu
+	writeFail        atomic.Pointer[causeBox] // writeErr, readable without frameMu
+	writeDeadlineNs  atomic.Int64
 	// readDeadlineNs is the last SetReadDeadline, for ReadMessageContext.
 	readDeadlineNs  atomic.Int64
 	appliedWriteNs  int64 // guarded by frameMu: deadline last set on conn

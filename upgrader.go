@@ -105,8 +105,10 @@ type Upgrader struct {
 	// hold a writing goroutine, and the message it writes, forever:
 	//
 	//   - zero (the default): a write fails when the peer takes no byte
-	//     for 30 seconds (long messages go out in 1 MiB pieces, each with
-	//     a fresh 30 seconds, so a slow but live peer is not cut off);
+	//     for 30 seconds (noticed within 30 to 60 seconds; long messages go
+	//     out in 1 MiB pieces, each with a fresh bound, and on Linux bytes
+	//     the peer acknowledges count as progress, so a slow but live peer
+	//     is not cut off);
 	//   - positive: every frame must go out within WriteTimeout, and a
 	//     write waiting for another message gives up after it;
 	//   - negative: no bound but SetWriteDeadline's (gorilla's behaviour).

@@ -318,8 +318,8 @@ func (c *Conn) writeOutLocked(deadlineNs int64, stall time.Duration, held, b, ex
 }
 
 // stallProgressLocked reports whether err is the stall deadline passing
-// while the peer acknowledged bytes since it was set, so the write may go
-// on. It can tell only on Linux, for plain TCP and Unix sockets (and a
+// while the peer acknowledged bytes since it was set (or owed none), so
+// the write may go on with a fresh bound. It can tell only on Linux, for plain TCP and Unix sockets (and a
 // timed-out TLS write cannot go on): elsewhere the stall bound is the time
 // one piece of at most stallChunk bytes takes.
 func (c *Conn) stallProgressLocked(err error) bool {
@@ -329,7 +329,10 @@ func (c *Conn) stallProgressLocked(err error) bool {
 		return false
 	}
 	q, ok := kernelUnacked(c.conn)
-	return ok && c.written-int64(q) > c.leftAtApply
+	// Nothing unacknowledged: the deadline passed while the peer owed us
+	// nothing (an idle spell). Else the peer must have acknowledged bytes
+	// since the deadline was set.
+	return ok && (q == 0 || c.written-int64(q) > c.leftAtApply)
 }
 
 // applyWriteDeadlineLocked sets conn's write deadline for the next write:
@@ -340,13 +343,30 @@ func (c *Conn) stallProgressLocked(err error) bool {
 func (c *Conn) applyWriteDeadlineLocked(deadlineNs int64, stall time.Duration, fresh bool) error {
 	target, isStall := deadlineNs, false
 	reset := c.deadlineReset.Load()
-	if stall > 0 {
+	if stall > 0 && !fresh && deadlineNs == 0 && c.appliedStall && c.leftAtApply >= 0 && !reset {
+		// The kernel tells progress (Linux, plain sockets): a stall
+		// deadline, even a past one, is checked for progress when a write
+		// meets it (stallProgressLocked), so it need not move with each
+		// write, and no clock is read.
+		return nil
+	}
+	if stall > 0 && deadlineNs == 0 {
+		// Only the stall bound: kept on the monotonic clock, which costs
+		// one clock reading a write where time.Now costs two.
+		now := c.monoNow()
+		if !fresh && c.appliedStall && !reset && c.appliedStallMono-now >= int64(stall)/2 {
+			return nil
+		}
+		c.appliedStallMono = now + int64(stall)
+		target, isStall = c.clockBase.Add(time.Duration(c.appliedStallMono)).UnixNano(), true
+	} else if stall > 0 {
 		now := time.Now().UnixNano()
-		if s := now + int64(stall); deadlineNs == 0 || s < deadlineNs {
+		if s := now + int64(stall); s < deadlineNs {
 			if !fresh && c.appliedStall && !reset && c.appliedWriteNs-now >= int64(stall)/2 &&
-				(deadlineNs == 0 || c.appliedWriteNs <= deadlineNs) {
+				c.appliedWriteNs <= deadlineNs {
 				return nil
 			}
+			c.appliedStallMono = c.monoNow() + int64(stall)
 			target, isStall = s, true
 		}
 	}
@@ -455,4 +475,13 @@ func (c *Conn) frameDeadline() int64 {
 		}
 	}
 	return dl
+}
+
+// monoNow returns the time on the monotonic clock, in nanoseconds since
+// clockBase, which it sets on first use. The caller holds the frame lock.
+func (c *Conn) monoNow() int64 {
+	if c.clockBase.IsZero() {
+		c.clockBase = time.Now()
+	}
+	return int64(time.Since(c.clockBase))
 }
