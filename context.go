@@ -87,8 +87,9 @@ func (e *ctxError) Unwrap() error { return e.ctx.Err() }
 // WriteMessageContext is WriteMessage bounded by ctx. It waits for other
 // writers only until ctx ends, returning ctx.Err() without writing
 // anything. If ctx ends while the frame is being written, the write fails
-// and, as after a write deadline, the connection is broken for writing (a
-// partial frame cannot be recalled). It is safe for concurrent use.
+// and, as after a write deadline, the connection fails: a partial frame
+// cannot be recalled, so the connection is closed and later writes, reads
+// and Close return the error. It is safe for concurrent use.
 func (c *Conn) WriteMessageContext(ctx context.Context, messageType int, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
