@@ -151,10 +151,12 @@ func (d *Dialer) Dial(urlStr string, requestHeader http.Header) (*Conn, *http.Re
 // not depend on ctx afterwards.
 //
 // When the server answers, its *http.Response is returned, also with an
-// error. A response that is not a valid 101 gives an error wrapping
-// ErrBadHandshake; its Body then holds the first KiB of the server's body
-// (read within the same time bound), and may be read after the connection
-// is closed. On every error the network connection is closed.
+// error. A response that is not an acceptable 101 gives ErrBadHandshake
+// itself (not wrapped, so both err == ErrBadHandshake and errors.Is hold,
+// as with gorilla/websocket); BadHandshakeReason(resp) tells which check
+// failed. resp.Body then holds the first KiB of the server's body (read
+// within the same time bound), and may be read after the connection is
+// closed. On every error the network connection is closed.
 //
 // Bytes the server sent right after the 101 response (its first frames) are
 // kept for the Conn. No goroutine started by DialContext outlives it: a
@@ -238,6 +240,16 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 	}
 	if err != nil {
 		nc.Close()
+		if errors.Is(err, ErrBadHandshake) && resp != nil {
+			// gorilla/websocket programs compare with ==: the detail
+			// stays reachable through BadHandshakeReason(resp).
+			if rb, ok := resp.Body.(*refusedBody); ok {
+				rb.reason = err
+			} else {
+				resp.Body = &refusedBody{Reader: bytes.NewReader(nil), reason: err}
+			}
+			return nil, resp, ErrBadHandshake
+		}
 		return nil, resp, withContextErr(ctx, err)
 	}
 	c := newConn(conn, connConfig{
@@ -365,5 +377,34 @@ func (d *Dialer) tlsHandshake(conn net.Conn, serverName string) (net.Conn, error
 func keepErrorBody(resp *http.Response) {
 	buf := make([]byte, maxErrorBodyBytes)
 	n, _ := io.ReadFull(resp.Body, buf)
-	resp.Body = io.NopCloser(bytes.NewReader(buf[:n]))
+	resp.Body = &refusedBody{Reader: bytes.NewReader(buf[:n])}
+}
+
+// refusedBody is the Body of a refused handshake response: the kept bytes
+// of the server's body, and why the response was refused.
+type refusedBody struct {
+	*bytes.Reader
+	reason error // wraps ErrBadHandshake; set before the dial returns
+}
+
+// Close does nothing: the bytes are in memory.
+func (*refusedBody) Close() error { return nil }
+
+// BadHandshakeReason returns why a dial refused the server's handshake
+// response resp, when Dialer.DialContext (or Dial, or NewClient) returned
+// ErrBadHandshake together with resp: an error wrapping ErrBadHandshake
+// whose text names the failed check, such as the status, a missing Upgrade
+// or Connection token, a wrong Sec-WebSocket-Accept, a subprotocol or
+// extension the client did not offer, or invalid extension parameters. It
+// returns nil for a nil resp, for a response of a successful dial or of
+// another failure, and for a resp whose Body the caller replaced. It only
+// reads resp and is safe for concurrent use.
+func BadHandshakeReason(resp *http.Response) error {
+	if resp == nil {
+		return nil
+	}
+	if rb, ok := resp.Body.(*refusedBody); ok {
+		return rb.reason
+	}
+	return nil
 }
