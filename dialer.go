@@ -69,8 +69,12 @@ type Dialer struct {
 	TLSClientConfig *tls.Config
 
 	// HandshakeTimeout bounds the whole dial: the TCP connection, the proxy
-	// CONNECT, the TLS handshake and the WebSocket handshake. Zero means no
-	// bound other than the context's.
+	// handshake, the TLS handshake and the WebSocket handshake. Zero means
+	// no bound other than the context's. As with gorilla/websocket, a
+	// negative value is a bound already passed: the dial fails at once,
+	// before any network activity, with an error wrapping
+	// context.DeadlineExceeded (a net.Error whose Timeout method reports
+	// true).
 	HandshakeTimeout time.Duration
 
 	// ReadBufferSize and WriteBufferSize are the sizes in bytes of the Conn's
@@ -177,7 +181,7 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 		cr.offerDeflate = true
 		cr.req.Header["Sec-WebSocket-Extensions"] = []string{deflate.ClientOffer}
 	}
-	if d.HandshakeTimeout > 0 {
+	if d.HandshakeTimeout != 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d.HandshakeTimeout)
 		defer cancel()

@@ -4,10 +4,14 @@ package websocket
 // written for gorilla/websocket v1.5.3 expects from the Dialer.
 
 import (
+	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -80,6 +84,40 @@ func TestCompatBadHandshakeReasonOther(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.NoError(t, BadHandshakeReason(tc.resp))
+		})
+	}
+}
+
+// TestCompatNegativeHandshakeTimeout: a negative HandshakeTimeout is an
+// expired bound, as in gorilla: the dial fails at once with a timeout and
+// never reaches the network.
+func TestCompatNegativeHandshakeTimeout(t *testing.T) {
+	cases := []struct {
+		name    string
+		timeout time.Duration
+	}{
+		{"minus one nanosecond", -1},
+		{"minus one hour", -time.Hour},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dialed := false
+			d := &Dialer{
+				HandshakeTimeout: tc.timeout,
+				NetDialContext: func(context.Context, string, string) (net.Conn, error) {
+					dialed = true
+					return nil, errors.New("must not dial")
+				},
+			}
+			c, resp, err := d.Dial("ws://127.0.0.1:1/", nil)
+			assert.Nil(t, c)
+			assert.Nil(t, resp)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			var ne net.Error
+			require.ErrorAs(t, err, &ne)
+			assert.True(t, ne.Timeout())
+			assert.False(t, dialed)
 		})
 	}
 }
