@@ -49,9 +49,31 @@ const (
 // safe for concurrent use by multiple goroutines, provided its fields are
 // not modified meanwhile.
 type Dialer struct {
+	// NetDial opens the TCP connection (to the server, or to the proxy)
+	// when NetDialContext is nil (and, for wss, NetDialTLSContext too). It
+	// gets no context: the dial itself is bounded only by NetDial, and
+	// HandshakeTimeout and the context bound what follows. It is kept
+	// from gorilla/websocket; prefer NetDialContext. When NetDial,
+	// NetDialContext and NetDialTLSContext are all nil, a zero
+	// net.Dialer's DialContext is used.
+	NetDial func(network, addr string) (net.Conn, error)
+
 	// NetDialContext opens the TCP connection (to the server, or to the
-	// proxy). When nil, a zero net.Dialer's DialContext is used.
+	// proxy); it takes precedence over NetDial. The network is "tcp", the
+	// address host:port. It must honour ctx (the dial's context, bounded
+	// by HandshakeTimeout), may be called concurrently by concurrent
+	// dials, and must return a nil error only with a non-nil net.Conn.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// NetDialTLSContext, when non-nil, opens the connection for wss://
+	// URLs instead of NetDialContext and NetDial, and the Dialer then does
+	// no TLS itself: the returned net.Conn is used as is (typically a
+	// *tls.Conn the function dialed and configured), and TLSClientConfig is
+	// ignored. As in gorilla/websocket, this also holds behind a proxy:
+	// NetDialTLSContext then dials the proxy's address, and the tunnel it
+	// carries is used without TLS to the server. It is not used for ws://
+	// URLs. Its contract is NetDialContext's.
+	NetDialTLSContext func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	// Proxy returns the URL of the proxy for a request, or nil for a direct
 	// connection; http.ProxyFromEnvironment is the usual choice. The
@@ -62,7 +84,8 @@ type Dialer struct {
 	// and make the dial fail. When Proxy is nil, no proxy is used.
 	Proxy func(*http.Request) (*url.URL, error)
 
-	// TLSClientConfig configures TLS for wss:// URLs. It is cloned for each
+	// TLSClientConfig configures TLS for wss:// URLs, unless
+	// NetDialTLSContext is set (it is then ignored). It is cloned for each
 	// dial, never modified. When nil, a zero tls.Config is used. When its
 	// ServerName is empty, the URL's host name is used. ALPN is restricted
 	// to "http/1.1" (a WebSocket handshake cannot run over HTTP/2).
@@ -208,7 +231,7 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 		}
 	}
 
-	nc, err := d.netDial(ctx, dialAddr)
+	nc, err := d.netDial(ctx, dialAddr, cr.secure)
 	if err != nil {
 		return nil, nil, withContextErr(ctx, fmt.Errorf("websocket: dial %s: %w", dialAddr, err))
 	}
@@ -271,14 +294,29 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 	return c, resp, nil
 }
 
-// netDial opens the TCP connection to addr.
-func (d *Dialer) netDial(ctx context.Context, addr string) (net.Conn, error) {
-	dial := d.NetDialContext
-	if dial == nil {
+// netDial opens the connection to addr with the dial function that applies
+// (secure is set for wss): NetDialTLSContext for wss, then NetDialContext,
+// then NetDial, then a zero net.Dialer.
+func (d *Dialer) netDial(ctx context.Context, addr string, secure bool) (net.Conn, error) {
+	var (
+		nc   net.Conn
+		err  error
+		name string
+	)
+	switch {
+	case secure && d.NetDialTLSContext != nil:
+		name = "NetDialTLSContext"
+		nc, err = d.NetDialTLSContext(ctx, "tcp", addr)
+	case d.NetDialContext != nil:
+		name = "NetDialContext"
+		nc, err = d.NetDialContext(ctx, "tcp", addr)
+	case d.NetDial != nil:
+		name = "NetDial"
+		nc, err = d.NetDial("tcp", addr)
+	default:
 		var nd net.Dialer
-		dial = nd.DialContext
+		nc, err = nd.DialContext(ctx, "tcp", addr)
 	}
-	nc, err := dial(ctx, "tcp", addr)
 	if err != nil {
 		if nc != nil {
 			nc.Close()
@@ -286,7 +324,7 @@ func (d *Dialer) netDial(ctx context.Context, addr string) (net.Conn, error) {
 		return nil, err
 	}
 	if nc == nil {
-		return nil, errors.New("NetDialContext returned a nil net.Conn and no error")
+		return nil, fmt.Errorf("%s returned a nil net.Conn and no error", name)
 	}
 	return nc, nil
 }
@@ -320,7 +358,7 @@ func (d *Dialer) handshake(nc net.Conn, cr *clientRequest, proxyURL *url.URL) (c
 			return nil, nil, "", nil, err
 		}
 	}
-	if cr.secure {
+	if cr.secure && d.NetDialTLSContext == nil {
 		if conn, err = d.tlsHandshake(conn, cr.serverName); err != nil {
 			return nil, nil, "", nil, err
 		}

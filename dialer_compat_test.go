@@ -5,10 +5,14 @@ package websocket
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -120,4 +124,166 @@ func TestCompatNegativeHandshakeTimeout(t *testing.T) {
 			assert.False(t, dialed)
 		})
 	}
+}
+
+// dialCall records one call of a dial function.
+type dialCall struct{ fn, network, addr string }
+
+// recordingDialers returns NetDial, NetDialContext and NetDialTLSContext
+// functions that record their calls in *calls; the TLS one dials tlsCfg
+// over TCP and completes the TLS handshake.
+func recordingDialers(calls *[]dialCall, tlsCfg *tls.Config) (
+	nd func(string, string) (net.Conn, error),
+	ndc, ndtls func(context.Context, string, string) (net.Conn, error),
+) {
+	nd = func(network, addr string) (net.Conn, error) {
+		*calls = append(*calls, dialCall{"NetDial", network, addr})
+		return net.DialTimeout(network, addr, dialTestTimeout)
+	}
+	ndc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		*calls = append(*calls, dialCall{"NetDialContext", network, addr})
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	ndtls = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		*calls = append(*calls, dialCall{"NetDialTLSContext", network, addr})
+		d := tls.Dialer{Config: tlsCfg}
+		return d.DialContext(ctx, network, addr)
+	}
+	return nd, ndc, ndtls
+}
+
+// TestCompatDialFuncs: the dial function chosen for each combination of
+// NetDial, NetDialContext and NetDialTLSContext is gorilla's, and with
+// NetDialTLSContext the Dialer does no TLS itself (TLSClientConfig, here
+// one that trusts nothing, is ignored).
+func TestCompatDialFuncs(t *testing.T) {
+	plain := dialEchoServer(t, &Upgrader{}, false)
+	secure := dialEchoServer(t, &Upgrader{}, true)
+	untrusting := &tls.Config{RootCAs: x509.NewCertPool()}
+	cases := []struct {
+		name         string
+		secure       bool
+		nd, ndc, ntl bool
+		want         string // the dial function called; "" for none of them
+	}{
+		{"ws NetDial only", false, true, false, false, "NetDial"},
+		{"ws NetDialContext over NetDial", false, true, true, false, "NetDialContext"},
+		{"ws ignores NetDialTLSContext", false, false, false, true, ""},
+		{"wss NetDialTLSContext first", true, true, true, true, "NetDialTLSContext"},
+		{"wss NetDialTLSContext only", true, false, false, true, "NetDialTLSContext"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls []dialCall
+			nd, ndc, ndtls := recordingDialers(&calls, dialTLSConfig(t, secure))
+			d := &Dialer{HandshakeTimeout: dialTestTimeout, TLSClientConfig: untrusting}
+			if tc.nd {
+				d.NetDial = nd
+			}
+			if tc.ndc {
+				d.NetDialContext = ndc
+			}
+			if tc.ntl {
+				d.NetDialTLSContext = ndtls
+			}
+			srv, scheme := plain, "ws://"
+			if tc.secure {
+				srv, scheme = secure, "wss://"
+			}
+			addr := srv.Listener.Addr().String()
+			c, _, err := d.Dial(scheme+addr+"/", nil)
+			require.NoError(t, err)
+			defer c.Close()
+			require.NoError(t, c.WriteMessage(TextMessage, []byte("hi")))
+			_, p, err := c.ReadMessage()
+			require.NoError(t, err)
+			assert.Equal(t, "hi", string(p))
+			if tc.want == "" {
+				assert.Empty(t, calls)
+			} else {
+				assert.Equal(t, []dialCall{{tc.want, "tcp", addr}}, calls)
+			}
+		})
+	}
+}
+
+// TestCompatNewClient: NewClient runs the handshake over a connection the
+// caller opened (for wss, TLS with a zero tls.Config, which does not trust
+// the test server), and closes it when the handshake fails.
+func TestCompatNewClient(t *testing.T) {
+	plain := dialEchoServer(t, &Upgrader{}, false)
+	secure := dialEchoServer(t, &Upgrader{}, true)
+	cases := []struct {
+		name    string
+		srv     *httptest.Server
+		scheme  string
+		wantTLS bool // the dial fails verifying the server's certificate
+	}{
+		{"ws", plain, "ws", false},
+		{"wss runs TLS over netConn", secure, "wss", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := tc.srv.Listener.Addr().String()
+			nc, err := net.DialTimeout("tcp", addr, dialTestTimeout)
+			require.NoError(t, err)
+			defer nc.Close()
+			require.NoError(t, nc.SetDeadline(time.Now().Add(dialTestTimeout)))
+			u := &url.URL{Scheme: tc.scheme, Host: addr, Path: "/chat"}
+			c, resp, err := NewClient(nc, u, http.Header{"Origin": {"http://" + addr}}, 1024, 1024)
+			if tc.wantTLS {
+				assert.Nil(t, c)
+				var verr *tls.CertificateVerificationError
+				assert.ErrorAs(t, err, &verr)
+				_, werr := nc.Write([]byte{0})
+				assert.ErrorIs(t, werr, net.ErrClosed)
+				return
+			}
+			require.NoError(t, err)
+			defer c.Close()
+			assert.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+			require.NoError(t, c.WriteMessage(BinaryMessage, []byte{1, 2, 3}))
+			_, p, err := c.ReadMessage()
+			require.NoError(t, err)
+			assert.Equal(t, []byte{1, 2, 3}, p)
+		})
+	}
+
+	t.Run("refused closes netConn", func(t *testing.T) {
+		addr, res := startDialScript(t, true, func(*http.Request) []byte {
+			return []byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+		})
+		nc, err := net.DialTimeout("tcp", addr, dialTestTimeout)
+		require.NoError(t, err)
+		c, resp, err := NewClient(nc, &url.URL{Scheme: "ws", Host: addr, Path: "/"}, nil, 0, 0)
+		assert.Nil(t, c)
+		assert.True(t, err == ErrBadHandshake, "err = %v", err)
+		require.NotNil(t, resp)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		_, werr := nc.Write([]byte{0})
+		assert.ErrorIs(t, werr, net.ErrClosed)
+		r := awaitScript(t, res)
+		require.NoError(t, r.err)
+	})
+
+	t.Run("invalid arguments", func(t *testing.T) {
+		client, server := net.Pipe()
+		defer server.Close()
+		defer client.Close()
+		for _, u := range []*url.URL{nil, {Scheme: "ftp", Host: "example.com"}} {
+			c, resp, err := NewClient(client, u, nil, 0, 0)
+			assert.Nil(t, c)
+			assert.Nil(t, resp)
+			assert.ErrorIs(t, err, errMalformedURL)
+		}
+		_, _, err := NewClient(nil, &url.URL{Scheme: "ws", Host: "example.com"}, nil, 0, 0)
+		assert.Error(t, err)
+		// netConn was not used, so it is still open.
+		require.NoError(t, server.SetDeadline(time.Now().Add(dialTestTimeout)))
+		go func() { _, _ = client.Write([]byte{7}) }()
+		var b [1]byte
+		_, err = io.ReadFull(server, b[:])
+		require.NoError(t, err)
+	})
 }
