@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"time"
@@ -185,6 +186,15 @@ func (d *Dialer) Dial(urlStr string, requestHeader http.Header) (*Conn, *http.Re
 // within the same time bound), and may be read after the connection is
 // closed. On every error the network connection is closed.
 //
+// The hooks of the net/http/httptrace.ClientTrace in ctx, if any, are
+// called as gorilla/websocket calls them: GetConn (with the server's
+// host:port, also behind a proxy) before dialing; GotConn once connected
+// (behind a proxy, once the tunnel is open); TLSHandshakeStart and
+// TLSHandshakeDone around the TLS handshake (not when NetDialTLSContext did
+// it); WroteHeaderField, WroteHeaders and WroteRequest while writing the
+// handshake request; GotFirstResponseByte when the response starts. The
+// hooks run on the calling goroutine.
+//
 // Bytes the server sent right after the 101 response (its first frames) are
 // kept for the Conn. No goroutine started by DialContext outlives it: a
 // canceled ctx only runs a short one that sets a past deadline on the
@@ -212,6 +222,10 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 	if err := ctx.Err(); err != nil {
 		return nil, nil, fmt.Errorf("websocket: dial %s: %w", cr.addr, err)
 	}
+	// Request.Write calls the WroteHeaderField, WroteHeaders and
+	// WroteRequest hooks of the request context's ClientTrace.
+	cr.req = cr.req.WithContext(ctx)
+	trace := httptrace.ContextClientTrace(ctx)
 	if d.Jar != nil {
 		for _, c := range d.Jar.Cookies(cr.req.URL) {
 			cr.req.AddCookie(c)
@@ -231,6 +245,9 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 		}
 	}
 
+	if trace != nil && trace.GetConn != nil {
+		trace.GetConn(cr.addr)
+	}
 	nc, err := d.netDial(ctx, dialAddr, cr.secure)
 	if err != nil {
 		return nil, nil, withContextErr(ctx, fmt.Errorf("websocket: dial %s: %w", dialAddr, err))
@@ -245,7 +262,7 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 	}
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
 
-	conn, br, subprotocol, resp, err := d.handshake(nc, cr, proxyURL)
+	conn, br, subprotocol, resp, err := d.handshake(nc, cr, proxyURL, trace)
 	var compress *compressParams
 	if err == nil && cr.offerDeflate && headerHasAnyElement(resp.Header, hdrWSExtensions) {
 		p, perr := deflate.ParseResponse(resp.Header[hdrWSExtensions])
@@ -347,19 +364,24 @@ func withContextErr(ctx context.Context, err error) error {
 	return fmt.Errorf("%w: %w", cerr, err)
 }
 
-// handshake runs, on the connected nc, the proxy CONNECT (when proxyURL is
-// set), the TLS handshake (for wss) and the WebSocket handshake. It returns
-// the connection to build the Conn on, the reader holding any bytes read
-// past the response, and the negotiated subprotocol. It does not close nc.
-func (d *Dialer) handshake(nc net.Conn, cr *clientRequest, proxyURL *url.URL) (conn net.Conn, br *bufio.Reader, subprotocol string, resp *http.Response, err error) {
+// handshake runs, on the connected nc, the proxy handshake (when proxyURL
+// is set), the TLS handshake (for wss, unless NetDialTLSContext did it) and
+// the WebSocket handshake, calling trace's hooks (trace may be nil) where
+// gorilla/websocket does. It returns the connection to build the Conn on,
+// the reader holding any bytes read past the response, and the negotiated
+// subprotocol. It does not close nc.
+func (d *Dialer) handshake(nc net.Conn, cr *clientRequest, proxyURL *url.URL, trace *httptrace.ClientTrace) (conn net.Conn, br *bufio.Reader, subprotocol string, resp *http.Response, err error) {
 	conn = nc
 	if proxyURL != nil {
 		if conn, err = proxyConnect(conn, proxyURL, cr.addr); err != nil {
 			return nil, nil, "", nil, err
 		}
 	}
+	if trace != nil && trace.GotConn != nil {
+		trace.GotConn(httptrace.GotConnInfo{Conn: conn})
+	}
 	if cr.secure && d.NetDialTLSContext == nil {
-		if conn, err = d.tlsHandshake(conn, cr.serverName); err != nil {
+		if conn, err = d.tlsHandshake(conn, cr.serverName, trace); err != nil {
 			return nil, nil, "", nil, err
 		}
 	}
@@ -370,6 +392,11 @@ func (d *Dialer) handshake(nc net.Conn, cr *clientRequest, proxyURL *url.URL) (c
 	size := clampBufferSize(d.ReadBufferSize, defaultReadBufferSize)
 	head := &headLimitReader{r: conn, n: maxResponseHeadBytes}
 	br = bufio.NewReaderSize(head, size)
+	if trace != nil && trace.GotFirstResponseByte != nil {
+		if _, err := br.Peek(1); err == nil {
+			trace.GotFirstResponseByte()
+		}
+	}
 	resp, err = http.ReadResponse(br, cr.req)
 	if err != nil {
 		return nil, nil, "", nil, fmt.Errorf("websocket: reading handshake response: %w", err)
@@ -388,9 +415,10 @@ func (d *Dialer) handshake(nc net.Conn, cr *clientRequest, proxyURL *url.URL) (c
 	return conn, br, subprotocol, resp, nil
 }
 
-// tlsHandshake runs the TLS client handshake on conn. It is bounded by the
-// deadline set on the underlying connection.
-func (d *Dialer) tlsHandshake(conn net.Conn, serverName string) (net.Conn, error) {
+// tlsHandshake runs the TLS client handshake on conn, between trace's
+// TLSHandshakeStart and TLSHandshakeDone hooks (trace may be nil). It is
+// bounded by the deadline set on the underlying connection.
+func (d *Dialer) tlsHandshake(conn net.Conn, serverName string, trace *httptrace.ClientTrace) (net.Conn, error) {
 	var cfg *tls.Config
 	if d.TLSClientConfig != nil {
 		cfg = d.TLSClientConfig.Clone()
@@ -408,7 +436,14 @@ func (d *Dialer) tlsHandshake(conn net.Conn, serverName string) (net.Conn, error
 		cfg.NextProtos = nil
 	}
 	tc := tls.Client(conn, cfg)
-	if err := tc.Handshake(); err != nil {
+	if trace != nil && trace.TLSHandshakeStart != nil {
+		trace.TLSHandshakeStart()
+	}
+	err := tc.Handshake()
+	if trace != nil && trace.TLSHandshakeDone != nil {
+		trace.TLSHandshakeDone(tc.ConnectionState(), err)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("websocket: TLS handshake with %s: %w", serverName, err)
 	}
 	return tc, nil

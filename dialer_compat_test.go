@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"testing"
@@ -286,4 +287,88 @@ func TestCompatNewClient(t *testing.T) {
 		_, err = io.ReadFull(server, b[:])
 		require.NoError(t, err)
 	})
+}
+
+// TestCompatTraceHooks: the httptrace hooks of the DialContext context
+// fire once each, in gorilla's order, for ws and wss.
+func TestCompatTraceHooks(t *testing.T) {
+	plain := dialEchoServer(t, &Upgrader{}, false)
+	secure := dialEchoServer(t, &Upgrader{}, true)
+	withoutTLS := []string{"GetConn", "GotConn", "WroteHeaders", "WroteRequest", "GotFirstResponseByte"}
+	withTLS := []string{"GetConn", "GotConn", "TLSHandshakeStart", "TLSHandshakeDone", "WroteHeaders", "WroteRequest", "GotFirstResponseByte"}
+	cases := []struct {
+		name    string
+		srv     *httptest.Server
+		scheme  string
+		tlsDial bool // NetDialTLSContext does the TLS handshake
+		want    []string
+	}{
+		{"ws", plain, "ws", false, withoutTLS},
+		{"wss", secure, "wss", false, withTLS},
+		{"wss with NetDialTLSContext", secure, "wss", true, withoutTLS},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := tc.srv.Listener.Addr().String()
+			var events []string
+			var fields int
+			var gotConn net.Conn
+			trace := &httptrace.ClientTrace{
+				GetConn: func(hostPort string) {
+					assert.Equal(t, addr, hostPort)
+					events = append(events, "GetConn")
+				},
+				GotConn: func(info httptrace.GotConnInfo) {
+					gotConn = info.Conn
+					events = append(events, "GotConn")
+				},
+				TLSHandshakeStart: func() { events = append(events, "TLSHandshakeStart") },
+				TLSHandshakeDone: func(cs tls.ConnectionState, err error) {
+					assert.NoError(t, err)
+					assert.True(t, cs.HandshakeComplete)
+					events = append(events, "TLSHandshakeDone")
+				},
+				WroteHeaderField: func(string, []string) { fields++ },
+				WroteHeaders:     func() { events = append(events, "WroteHeaders") },
+				WroteRequest: func(info httptrace.WroteRequestInfo) {
+					assert.NoError(t, info.Err)
+					events = append(events, "WroteRequest")
+				},
+				GotFirstResponseByte: func() { events = append(events, "GotFirstResponseByte") },
+			}
+			cfg := dialTLSConfig(t, tc.srv)
+			d := &Dialer{HandshakeTimeout: dialTestTimeout, TLSClientConfig: cfg}
+			if tc.tlsDial {
+				var calls []dialCall
+				_, _, d.NetDialTLSContext = recordingDialers(&calls, cfg)
+			}
+			ctx := httptrace.WithClientTrace(context.Background(), trace)
+			c, _, err := d.DialContext(ctx, tc.scheme+"://"+addr+"/", nil)
+			require.NoError(t, err)
+			defer c.Close()
+			assert.Equal(t, tc.want, events)
+			assert.GreaterOrEqual(t, fields, 4, "WroteHeaderField calls")
+			require.NotNil(t, gotConn)
+			assert.Equal(t, addr, gotConn.RemoteAddr().String())
+		})
+	}
+}
+
+// TestCompatTraceFailedDial: a dial that cannot connect calls GetConn and
+// nothing after it.
+func TestCompatTraceFailedDial(t *testing.T) {
+	var events []string
+	trace := &httptrace.ClientTrace{
+		GetConn: func(string) { events = append(events, "GetConn") },
+		GotConn: func(httptrace.GotConnInfo) { events = append(events, "GotConn") },
+	}
+	d := &Dialer{
+		HandshakeTimeout: dialTestTimeout,
+		NetDialContext: func(context.Context, string, string) (net.Conn, error) {
+			return nil, errors.New("refused by the test")
+		},
+	}
+	_, _, err := d.DialContext(httptrace.WithClientTrace(context.Background(), trace), "ws://example.com/", nil)
+	require.Error(t, err)
+	assert.Equal(t, []string{"GetConn"}, events)
 }
