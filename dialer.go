@@ -77,12 +77,26 @@ type Dialer struct {
 	NetDialTLSContext func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	// Proxy returns the URL of the proxy for a request, or nil for a direct
-	// connection; http.ProxyFromEnvironment is the usual choice. The
-	// request it gets has an http or https URL (ws and wss are mapped). Only
-	// http:// proxies are supported, reached with an HTTP CONNECT tunnel and
-	// authenticated with Basic Proxy-Authorization when the proxy URL holds
-	// a user name and password; SOCKS and https:// proxies are not supported
-	// and make the dial fail. When Proxy is nil, no proxy is used.
+	// connection; http.ProxyFromEnvironment is the usual choice (it reads
+	// HTTP_PROXY for ws:// and HTTPS_PROXY for wss://, and NO_PROXY; not
+	// ALL_PROXY). The request it gets has an http or https URL (ws and wss
+	// are mapped). When Proxy is nil or returns nil, no proxy is used; when
+	// it returns an error, the dial fails with it. Supported proxies:
+	//
+	//   - http://host[:port] (port 80 by default), reached with an HTTP
+	//     CONNECT tunnel, authenticated with Basic Proxy-Authorization when
+	//     the URL holds a user name and password;
+	//   - socks5://host[:port] or socks5h://host[:port] (port 1080 by
+	//     default), a SOCKS5 proxy (RFC 1928) asked to CONNECT to the
+	//     server's host name (resolved by the proxy) or IP literal. It is
+	//     offered no authentication and, when the URL holds a user name
+	//     (1 to 255 bytes) and password (at most 255 bytes), also
+	//     username/password authentication (RFC 1929).
+	//
+	// Other schemes, https:// proxies included, make the dial fail. The
+	// proxy's address is dialed like the server's would be (NetDialContext
+	// and so on); a refused tunnel fails the dial with an error naming the
+	// proxy's status or SOCKS5 reply, and no *http.Response.
 	Proxy func(*http.Request) (*url.URL, error)
 
 	// TLSClientConfig configures TLS for wss:// URLs, unless
@@ -373,7 +387,7 @@ func withContextErr(ctx context.Context, err error) error {
 func (d *Dialer) handshake(nc net.Conn, cr *clientRequest, proxyURL *url.URL, trace *httptrace.ClientTrace) (conn net.Conn, br *bufio.Reader, subprotocol string, resp *http.Response, err error) {
 	conn = nc
 	if proxyURL != nil {
-		if conn, err = proxyConnect(conn, proxyURL, cr.addr); err != nil {
+		if conn, err = proxyTunnel(conn, proxyURL, cr.addr); err != nil {
 			return nil, nil, "", nil, err
 		}
 	}
