@@ -470,32 +470,3 @@ func keepErrorBody(resp *http.Response) {
 	n, _ := io.ReadFull(resp.Body, buf)
 	resp.Body = &refusedBody{Reader: bytes.NewReader(buf[:n])}
 }
-
-// refusedBody is the Body of a refused handshake response: the kept bytes
-// of the server's body, and why the response was refused.
-type refusedBody struct {
-	*bytes.Reader
-	reason error // wraps ErrBadHandshake; set before the dial returns
-}
-
-// Close does nothing: the bytes are in memory.
-func (*refusedBody) Close() error { return nil }
-
-// BadHandshakeReason returns why a dial refused the server's handshake
-// response resp, when Dialer.DialContext (or Dial, or NewClient) returned
-// ErrBadHandshake together with resp: an error wrapping ErrBadHandshake
-// whose text names the failed check, such as the status, a missing Upgrade
-// or Connection token, a wrong Sec-WebSocket-Accept, a subprotocol or
-// extension the client did not offer, or invalid extension parameters. It
-// returns nil for a nil resp, for a response of a successful dial or of
-// another failure, and for a resp whose Body the caller replaced. It only
-// reads resp and is safe for concurrent use.
-func BadHandshakeReason(resp *http.Response) error {
-	if resp == nil {
-		return nil
-	}
-	if rb, ok := resp.Body.(*refusedBody); ok {
-		return rb.reason
-	}
-	return nil
-}

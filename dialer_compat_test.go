@@ -301,11 +301,13 @@ func TestCompatTraceHooks(t *testing.T) {
 		srv     *httptest.Server
 		scheme  string
 		tlsDial bool // NetDialTLSContext does the TLS handshake
+		socks   bool // through a SOCKS5 proxy
 		want    []string
 	}{
-		{"ws", plain, "ws", false, withoutTLS},
-		{"wss", secure, "wss", false, withTLS},
-		{"wss with NetDialTLSContext", secure, "wss", true, withoutTLS},
+		{"ws", plain, "ws", false, false, withoutTLS},
+		{"wss", secure, "wss", false, false, withTLS},
+		{"wss with NetDialTLSContext", secure, "wss", true, false, withoutTLS},
+		{"wss through SOCKS5", secure, "wss", false, true, withTLS},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -342,14 +344,21 @@ func TestCompatTraceHooks(t *testing.T) {
 				var calls []dialCall
 				_, _, d.NetDialTLSContext = recordingDialers(&calls, cfg)
 			}
+			connAddr := addr // the peer GotConn's connection is connected to
+			if tc.socks {
+				var rec <-chan socksRecord
+				connAddr, rec = startSOCKS5(t, socksServerConfig{})
+				d.Proxy = http.ProxyURL(&url.URL{Scheme: "socks5", Host: connAddr})
+				defer func() { assert.NoError(t, awaitSOCKS(t, rec).err) }()
+			}
 			ctx := httptrace.WithClientTrace(context.Background(), trace)
 			c, _, err := d.DialContext(ctx, tc.scheme+"://"+addr+"/", nil)
 			require.NoError(t, err)
-			defer c.Close()
+			defer func() { assert.NoError(t, c.Close()) }()
 			assert.Equal(t, tc.want, events)
 			assert.GreaterOrEqual(t, fields, 4, "WroteHeaderField calls")
 			require.NotNil(t, gotConn)
-			assert.Equal(t, addr, gotConn.RemoteAddr().String())
+			assert.Equal(t, connAddr, gotConn.RemoteAddr().String())
 		})
 	}
 }
