@@ -381,3 +381,34 @@ func TestCompatTraceFailedDial(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, []string{"GetConn"}, events)
 }
+
+// TestCompatNetDialTLSContextProxy: behind a proxy, as in gorilla,
+// NetDialTLSContext dials the proxy for wss and the Dialer does no TLS of
+// its own over the tunnel (here a plain server answers the wss dial, which
+// only works when no TLS handshake is attempted).
+func TestCompatNetDialTLSContextProxy(t *testing.T) {
+	plain := dialEchoServer(t, &Upgrader{}, false)
+	proxyURL, rec := startConnectProxy(t, "", nil)
+	var dialed []string
+	d := &Dialer{
+		HandshakeTimeout: dialTestTimeout,
+		Proxy:            http.ProxyURL(proxyURL),
+		NetDialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dialed = append(dialed, addr)
+			var nd net.Dialer
+			return nd.DialContext(ctx, network, addr)
+		},
+	}
+	target := plain.Listener.Addr().String()
+	c, _, err := d.Dial("wss://"+target+"/", nil)
+	require.NoError(t, err)
+	require.NoError(t, c.WriteMessage(TextMessage, []byte("tunnel")))
+	_, p, err := c.ReadMessage()
+	require.NoError(t, err)
+	assert.Equal(t, "tunnel", string(p))
+	require.NoError(t, c.Close())
+	assert.Equal(t, []string{proxyURL.Host}, dialed)
+	r := awaitProxy(t, rec)
+	require.NoError(t, r.err)
+	assert.Equal(t, target, r.req.RequestURI)
+}
