@@ -187,9 +187,9 @@ func (d *Dialer) Dial(urlStr string, requestHeader http.Header) (*Conn, *http.Re
 // may hold control characters such as CR, LF or NUL; otherwise DialContext
 // fails before any network activity.
 //
-// ctx and d.HandshakeTimeout both bound the whole dial; when either ends
-// first, the error wraps ctx's error (context.Canceled or
-// context.DeadlineExceeded). The returned Conn has no deadline set and does
+// ctx and d.HandshakeTimeout both bound the whole dial (a negative
+// HandshakeTimeout has already passed); when either ends first, the error
+// wraps ctx's error (context.Canceled or context.DeadlineExceeded). The returned Conn has no deadline set and does
 // not depend on ctx afterwards.
 //
 // When the server answers, its *http.Response is returned, also with an
