@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"time"
@@ -49,28 +50,69 @@ const (
 // safe for concurrent use by multiple goroutines, provided its fields are
 // not modified meanwhile.
 type Dialer struct {
+	// NetDial opens the TCP connection (to the server, or to the proxy)
+	// when NetDialContext is nil (and, for wss, NetDialTLSContext too). It
+	// gets no context: the dial itself is bounded only by NetDial, and
+	// HandshakeTimeout and the context bound what follows. It is kept
+	// from gorilla/websocket; prefer NetDialContext. When NetDial,
+	// NetDialContext and NetDialTLSContext are all nil, a zero
+	// net.Dialer's DialContext is used.
+	NetDial func(network, addr string) (net.Conn, error)
+
 	// NetDialContext opens the TCP connection (to the server, or to the
-	// proxy). When nil, a zero net.Dialer's DialContext is used.
+	// proxy); it takes precedence over NetDial. The network is "tcp", the
+	// address host:port. It must honour ctx (the dial's context, bounded
+	// by HandshakeTimeout), may be called concurrently by concurrent
+	// dials, and must return a nil error only with a non-nil net.Conn.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 
+	// NetDialTLSContext, when non-nil, opens the connection for wss://
+	// URLs instead of NetDialContext and NetDial, and the Dialer then does
+	// no TLS itself: the returned net.Conn is used as is (typically a
+	// *tls.Conn the function dialed and configured), and TLSClientConfig is
+	// ignored. As in gorilla/websocket, this also holds behind a proxy:
+	// NetDialTLSContext then dials the proxy's address, and the tunnel it
+	// carries is used without TLS to the server. It is not used for ws://
+	// URLs. Its contract is NetDialContext's.
+	NetDialTLSContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
 	// Proxy returns the URL of the proxy for a request, or nil for a direct
-	// connection; http.ProxyFromEnvironment is the usual choice. The
-	// request it gets has an http or https URL (ws and wss are mapped). Only
-	// http:// proxies are supported, reached with an HTTP CONNECT tunnel and
-	// authenticated with Basic Proxy-Authorization when the proxy URL holds
-	// a user name and password; SOCKS and https:// proxies are not supported
-	// and make the dial fail. When Proxy is nil, no proxy is used.
+	// connection; http.ProxyFromEnvironment is the usual choice (it reads
+	// HTTP_PROXY for ws:// and HTTPS_PROXY for wss://, and NO_PROXY; not
+	// ALL_PROXY). The request it gets has an http or https URL (ws and wss
+	// are mapped). When Proxy is nil or returns nil, no proxy is used; when
+	// it returns an error, the dial fails with it. Supported proxies:
+	//
+	//   - http://host[:port] (port 80 by default), reached with an HTTP
+	//     CONNECT tunnel, authenticated with Basic Proxy-Authorization when
+	//     the URL holds a user name and password;
+	//   - socks5://host[:port] or socks5h://host[:port] (port 1080 by
+	//     default), a SOCKS5 proxy (RFC 1928) asked to CONNECT to the
+	//     server's host name (resolved by the proxy) or IP literal. It is
+	//     offered no authentication and, when the URL holds a user name
+	//     (1 to 255 bytes) and password (at most 255 bytes), also
+	//     username/password authentication (RFC 1929).
+	//
+	// Other schemes, https:// proxies included, make the dial fail. The
+	// proxy's address is dialed like the server's would be (NetDialContext
+	// and so on); a refused tunnel fails the dial with an error naming the
+	// proxy's status or SOCKS5 reply, and no *http.Response.
 	Proxy func(*http.Request) (*url.URL, error)
 
-	// TLSClientConfig configures TLS for wss:// URLs. It is cloned for each
+	// TLSClientConfig configures TLS for wss:// URLs, unless
+	// NetDialTLSContext is set (it is then ignored). It is cloned for each
 	// dial, never modified. When nil, a zero tls.Config is used. When its
 	// ServerName is empty, the URL's host name is used. ALPN is restricted
 	// to "http/1.1" (a WebSocket handshake cannot run over HTTP/2).
 	TLSClientConfig *tls.Config
 
 	// HandshakeTimeout bounds the whole dial: the TCP connection, the proxy
-	// CONNECT, the TLS handshake and the WebSocket handshake. Zero means no
-	// bound other than the context's.
+	// handshake, the TLS handshake and the WebSocket handshake. Zero means
+	// no bound other than the context's. As with gorilla/websocket, a
+	// negative value is a bound already passed: the dial fails at once,
+	// before any network activity, with an error wrapping
+	// context.DeadlineExceeded (a net.Error whose Timeout method reports
+	// true).
 	HandshakeTimeout time.Duration
 
 	// ReadBufferSize and WriteBufferSize are the sizes in bytes of the Conn's
@@ -145,16 +187,27 @@ func (d *Dialer) Dial(urlStr string, requestHeader http.Header) (*Conn, *http.Re
 // may hold control characters such as CR, LF or NUL; otherwise DialContext
 // fails before any network activity.
 //
-// ctx and d.HandshakeTimeout both bound the whole dial; when either ends
-// first, the error wraps ctx's error (context.Canceled or
-// context.DeadlineExceeded). The returned Conn has no deadline set and does
+// ctx and d.HandshakeTimeout both bound the whole dial (a negative
+// HandshakeTimeout has already passed); when either ends first, the error
+// wraps ctx's error (context.Canceled or context.DeadlineExceeded). The returned Conn has no deadline set and does
 // not depend on ctx afterwards.
 //
 // When the server answers, its *http.Response is returned, also with an
-// error. A response that is not a valid 101 gives an error wrapping
-// ErrBadHandshake; its Body then holds the first KiB of the server's body
-// (read within the same time bound), and may be read after the connection
-// is closed. On every error the network connection is closed.
+// error. A response that is not an acceptable 101 gives ErrBadHandshake
+// itself (not wrapped, so both err == ErrBadHandshake and errors.Is hold,
+// as with gorilla/websocket); BadHandshakeReason(resp) tells which check
+// failed. resp.Body then holds the first KiB of the server's body (read
+// within the same time bound), and may be read after the connection is
+// closed. On every error the network connection is closed.
+//
+// The hooks of the net/http/httptrace.ClientTrace in ctx, if any, are
+// called as gorilla/websocket calls them: GetConn (with the server's
+// host:port, also behind a proxy) before dialing; GotConn once connected
+// (behind a proxy, once the tunnel is open); TLSHandshakeStart and
+// TLSHandshakeDone around the TLS handshake (not when NetDialTLSContext did
+// it); WroteHeaderField, WroteHeaders and WroteRequest while writing the
+// handshake request; GotFirstResponseByte when the response starts. The
+// hooks run on the calling goroutine.
 //
 // Bytes the server sent right after the 101 response (its first frames) are
 // kept for the Conn. No goroutine started by DialContext outlives it: a
@@ -175,7 +228,7 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 		cr.offerDeflate = true
 		cr.req.Header["Sec-WebSocket-Extensions"] = []string{deflate.ClientOffer}
 	}
-	if d.HandshakeTimeout > 0 {
+	if d.HandshakeTimeout != 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d.HandshakeTimeout)
 		defer cancel()
@@ -183,6 +236,10 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 	if err := ctx.Err(); err != nil {
 		return nil, nil, fmt.Errorf("websocket: dial %s: %w", cr.addr, err)
 	}
+	// Request.Write calls the WroteHeaderField, WroteHeaders and
+	// WroteRequest hooks of the request context's ClientTrace.
+	cr.req = cr.req.WithContext(ctx)
+	trace := httptrace.ContextClientTrace(ctx)
 	if d.Jar != nil {
 		for _, c := range d.Jar.Cookies(cr.req.URL) {
 			cr.req.AddCookie(c)
@@ -202,7 +259,10 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 		}
 	}
 
-	nc, err := d.netDial(ctx, dialAddr)
+	if trace != nil && trace.GetConn != nil {
+		trace.GetConn(cr.addr)
+	}
+	nc, err := d.netDial(ctx, dialAddr, cr.secure)
 	if err != nil {
 		return nil, nil, withContextErr(ctx, fmt.Errorf("websocket: dial %s: %w", dialAddr, err))
 	}
@@ -216,7 +276,7 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 	}
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
 
-	conn, br, subprotocol, resp, err := d.handshake(nc, cr, proxyURL)
+	conn, br, subprotocol, resp, err := d.handshake(nc, cr, proxyURL, trace)
 	var compress *compressParams
 	if err == nil && cr.offerDeflate && headerHasAnyElement(resp.Header, hdrWSExtensions) {
 		p, perr := deflate.ParseResponse(resp.Header[hdrWSExtensions])
@@ -238,6 +298,16 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 	}
 	if err != nil {
 		nc.Close()
+		if errors.Is(err, ErrBadHandshake) && resp != nil {
+			// gorilla/websocket programs compare with ==: the detail
+			// stays reachable through BadHandshakeReason(resp).
+			if rb, ok := resp.Body.(*refusedBody); ok {
+				rb.reason = err
+			} else {
+				resp.Body = &refusedBody{Reader: bytes.NewReader(nil), reason: err}
+			}
+			return nil, resp, ErrBadHandshake
+		}
 		return nil, resp, withContextErr(ctx, err)
 	}
 	c := newConn(conn, connConfig{
@@ -255,14 +325,29 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 	return c, resp, nil
 }
 
-// netDial opens the TCP connection to addr.
-func (d *Dialer) netDial(ctx context.Context, addr string) (net.Conn, error) {
-	dial := d.NetDialContext
-	if dial == nil {
+// netDial opens the connection to addr with the dial function that applies
+// (secure is set for wss): NetDialTLSContext for wss, then NetDialContext,
+// then NetDial, then a zero net.Dialer.
+func (d *Dialer) netDial(ctx context.Context, addr string, secure bool) (net.Conn, error) {
+	var (
+		nc   net.Conn
+		err  error
+		name string
+	)
+	switch {
+	case secure && d.NetDialTLSContext != nil:
+		name = "NetDialTLSContext"
+		nc, err = d.NetDialTLSContext(ctx, "tcp", addr)
+	case d.NetDialContext != nil:
+		name = "NetDialContext"
+		nc, err = d.NetDialContext(ctx, "tcp", addr)
+	case d.NetDial != nil:
+		name = "NetDial"
+		nc, err = d.NetDial("tcp", addr)
+	default:
 		var nd net.Dialer
-		dial = nd.DialContext
+		nc, err = nd.DialContext(ctx, "tcp", addr)
 	}
-	nc, err := dial(ctx, "tcp", addr)
 	if err != nil {
 		if nc != nil {
 			nc.Close()
@@ -270,7 +355,7 @@ func (d *Dialer) netDial(ctx context.Context, addr string) (net.Conn, error) {
 		return nil, err
 	}
 	if nc == nil {
-		return nil, errors.New("NetDialContext returned a nil net.Conn and no error")
+		return nil, fmt.Errorf("%s returned a nil net.Conn and no error", name)
 	}
 	return nc, nil
 }
@@ -293,19 +378,24 @@ func withContextErr(ctx context.Context, err error) error {
 	return fmt.Errorf("%w: %w", cerr, err)
 }
 
-// handshake runs, on the connected nc, the proxy CONNECT (when proxyURL is
-// set), the TLS handshake (for wss) and the WebSocket handshake. It returns
-// the connection to build the Conn on, the reader holding any bytes read
-// past the response, and the negotiated subprotocol. It does not close nc.
-func (d *Dialer) handshake(nc net.Conn, cr *clientRequest, proxyURL *url.URL) (conn net.Conn, br *bufio.Reader, subprotocol string, resp *http.Response, err error) {
+// handshake runs, on the connected nc, the proxy handshake (when proxyURL
+// is set), the TLS handshake (for wss, unless NetDialTLSContext did it) and
+// the WebSocket handshake, calling trace's hooks (trace may be nil) where
+// gorilla/websocket does. It returns the connection to build the Conn on,
+// the reader holding any bytes read past the response, and the negotiated
+// subprotocol. It does not close nc.
+func (d *Dialer) handshake(nc net.Conn, cr *clientRequest, proxyURL *url.URL, trace *httptrace.ClientTrace) (conn net.Conn, br *bufio.Reader, subprotocol string, resp *http.Response, err error) {
 	conn = nc
 	if proxyURL != nil {
-		if conn, err = proxyConnect(conn, proxyURL, cr.addr); err != nil {
+		if conn, err = proxyTunnel(conn, proxyURL, cr.addr); err != nil {
 			return nil, nil, "", nil, err
 		}
 	}
-	if cr.secure {
-		if conn, err = d.tlsHandshake(conn, cr.serverName); err != nil {
+	if trace != nil && trace.GotConn != nil {
+		trace.GotConn(httptrace.GotConnInfo{Conn: conn})
+	}
+	if cr.secure && d.NetDialTLSContext == nil {
+		if conn, err = d.tlsHandshake(conn, cr.serverName, trace); err != nil {
 			return nil, nil, "", nil, err
 		}
 	}
@@ -316,6 +406,11 @@ func (d *Dialer) handshake(nc net.Conn, cr *clientRequest, proxyURL *url.URL) (c
 	size := clampBufferSize(d.ReadBufferSize, defaultReadBufferSize)
 	head := &headLimitReader{r: conn, n: maxResponseHeadBytes}
 	br = bufio.NewReaderSize(head, size)
+	if trace != nil && trace.GotFirstResponseByte != nil {
+		if _, err := br.Peek(1); err == nil {
+			trace.GotFirstResponseByte()
+		}
+	}
 	resp, err = http.ReadResponse(br, cr.req)
 	if err != nil {
 		return nil, nil, "", nil, fmt.Errorf("websocket: reading handshake response: %w", err)
@@ -334,9 +429,10 @@ func (d *Dialer) handshake(nc net.Conn, cr *clientRequest, proxyURL *url.URL) (c
 	return conn, br, subprotocol, resp, nil
 }
 
-// tlsHandshake runs the TLS client handshake on conn. It is bounded by the
-// deadline set on the underlying connection.
-func (d *Dialer) tlsHandshake(conn net.Conn, serverName string) (net.Conn, error) {
+// tlsHandshake runs the TLS client handshake on conn, between trace's
+// TLSHandshakeStart and TLSHandshakeDone hooks (trace may be nil). It is
+// bounded by the deadline set on the underlying connection.
+func (d *Dialer) tlsHandshake(conn net.Conn, serverName string, trace *httptrace.ClientTrace) (net.Conn, error) {
 	var cfg *tls.Config
 	if d.TLSClientConfig != nil {
 		cfg = d.TLSClientConfig.Clone()
@@ -354,7 +450,14 @@ func (d *Dialer) tlsHandshake(conn net.Conn, serverName string) (net.Conn, error
 		cfg.NextProtos = nil
 	}
 	tc := tls.Client(conn, cfg)
-	if err := tc.Handshake(); err != nil {
+	if trace != nil && trace.TLSHandshakeStart != nil {
+		trace.TLSHandshakeStart()
+	}
+	err := tc.Handshake()
+	if trace != nil && trace.TLSHandshakeDone != nil {
+		trace.TLSHandshakeDone(tc.ConnectionState(), err)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("websocket: TLS handshake with %s: %w", serverName, err)
 	}
 	return tc, nil
@@ -365,5 +468,5 @@ func (d *Dialer) tlsHandshake(conn net.Conn, serverName string) (net.Conn, error
 func keepErrorBody(resp *http.Response) {
 	buf := make([]byte, maxErrorBodyBytes)
 	n, _ := io.ReadFull(resp.Body, buf)
-	resp.Body = io.NopCloser(bytes.NewReader(buf[:n]))
+	resp.Body = &refusedBody{Reader: bytes.NewReader(buf[:n])}
 }

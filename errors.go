@@ -190,14 +190,16 @@ var (
 	ErrHijackUnsupported = errors.New("websocket: response writer does not support hijacking")
 )
 
-// ErrBadHandshake is wrapped by the error Dialer.DialContext returns when
-// the server's answer to the opening handshake is not an acceptable 101
+// ErrBadHandshake is the error Dialer.DialContext (and Dial, and
+// NewClient) returns, unwrapped as gorilla/websocket does, when the
+// server's answer to the opening handshake is not an acceptable 101
 // Switching Protocols response: another status, a missing "Upgrade:
 // websocket" or "Connection: upgrade" token, a wrong Sec-WebSocket-Accept,
-// a subprotocol the client did not request, or any extension (the client
-// offers none). The *http.Response is returned with it. Unlike
-// gorilla/websocket's, the error carries the detail (it wraps
-// ErrBadHandshake), so test for it with errors.Is, not ==.
+// a subprotocol the client did not request, an extension the client did
+// not offer (the Dialer offers permessage-deflate only when
+// EnableCompression is set), or invalid permessage-deflate parameters. The
+// server's *http.Response is returned with it, and BadHandshakeReason
+// returns the detail. Both err == ErrBadHandshake and errors.Is work.
 var ErrBadHandshake = errors.New("websocket: bad handshake")
 
 // Reasons the connection was closed from this side, returned by reads.

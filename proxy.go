@@ -11,25 +11,44 @@ import (
 )
 
 // errProxyRefused is wrapped by the error DialContext returns when the
-// proxy answers CONNECT with a status other than 200.
+// proxy refuses to connect: an HTTP proxy answers CONNECT with a status
+// other than 200, or a SOCKS5 proxy with a failure reply.
 var errProxyRefused = errors.New("websocket: proxy refused the CONNECT request")
 
-// proxyAddr returns the host:port to dial for proxyURL. Only http:// proxies
-// are supported (port 80 by default); SOCKS and https:// proxies give an
-// error.
+// proxyAddr returns the host:port to dial for proxyURL. http:// proxies
+// (port 80 by default) and socks5:// or socks5h:// proxies (port 1080 by
+// default) are supported; other schemes, https:// included, give an error.
 func proxyAddr(proxyURL *url.URL) (string, error) {
-	if proxyURL.Scheme != "http" {
-		return "", fmt.Errorf("websocket: proxy scheme %q is not supported (only http:// proxies are)", proxyURL.Scheme)
+	var port string
+	switch proxyURL.Scheme {
+	case "http":
+		port = "80"
+	case "socks5", "socks5h":
+		port = socksDefaultPort
+	default:
+		return "", fmt.Errorf("websocket: proxy scheme %q is not supported (only http://, socks5:// and socks5h:// proxies are)", proxyURL.Scheme)
 	}
 	host := proxyURL.Hostname()
 	if host == "" {
 		return "", fmt.Errorf("websocket: proxy URL %q has no host", proxyURL.Redacted())
 	}
-	port := proxyURL.Port()
-	if port == "" {
-		port = "80"
+	if p := proxyURL.Port(); p != "" {
+		port = p
 	}
 	return net.JoinHostPort(host, port), nil
+}
+
+// proxyTunnel opens, through the proxy connected on nc, a tunnel to addr
+// (host:port) with the proxy's protocol, and returns it. proxyURL passed
+// proxyAddr. It is bounded by nc's deadline and does not close nc.
+func proxyTunnel(nc net.Conn, proxyURL *url.URL, addr string) (net.Conn, error) {
+	if proxyURL.Scheme == "http" {
+		return proxyConnect(nc, proxyURL, addr)
+	}
+	if err := socksConnect(nc, proxyURL, addr); err != nil {
+		return nil, err
+	}
+	return nc, nil
 }
 
 // proxyConnect asks the HTTP proxy connected on nc to open a tunnel to addr

@@ -232,7 +232,7 @@ func TestDialProxyNotUsed(t *testing.T) {
 		want  string
 	}{
 		{"Proxy fails", func(*http.Request) (*url.URL, error) { return nil, errChoose }, "no proxy for you"},
-		{"socks5", http.ProxyURL(&url.URL{Scheme: "socks5", Host: "127.0.0.1:1080"}), "not supported"},
+		{"socks4", http.ProxyURL(&url.URL{Scheme: "socks4", Host: "127.0.0.1:1080"}), "not supported"},
 		{"https proxy", http.ProxyURL(&url.URL{Scheme: "https", Host: "127.0.0.1:443"}), "not supported"},
 		{"no host", http.ProxyURL(&url.URL{Scheme: "http"}), "no host"},
 	}
@@ -259,7 +259,9 @@ func TestProxyAddr(t *testing.T) {
 		{"http://user:pw@[::1]", "[::1]:80"},
 		{"http://[::1]:8080", "[::1]:8080"},
 		{"https://proxy.example", ""},
-		{"socks5://proxy.example", ""},
+		{"socks5://proxy.example", "proxy.example:1080"},
+		{"socks5h://u:p@proxy.example:9050", "proxy.example:9050"},
+		{"socks4://proxy.example", ""},
 		{"http://", ""},
 	}
 	for _, tc := range cases {
