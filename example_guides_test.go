@@ -319,3 +319,24 @@ func Example_reverseProxy() {
 	// Host passed through true: hello through the proxy
 	// Host passed through false: refused with 403
 }
+
+// Settings for a latency-bound service whose peers pipeline messages:
+// every frame goes out on its own, without the (at most 100 µs) write
+// coalescing, and a frame the peer does not take within 5 seconds fails
+// the connection instead of the default 30 seconds without progress.
+// docs/troubleshooting.md explains both.
+func Example_latencyOverThroughput() {
+	upgrader := websocket.Upgrader{
+		DisableWriteCoalescing: true,
+		WriteTimeout:           5 * time.Second,
+		PingInterval:           30 * time.Second, // below the proxies' idle timeouts
+	}
+	http.Handle("/ws", upgrader.Handler(func(conn *websocket.Conn) {
+		for {
+			typ, msg, err := conn.ReadMessage()
+			if err != nil || conn.WriteMessage(typ, msg) != nil {
+				return
+			}
+		}
+	}))
+}
