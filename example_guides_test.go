@@ -6,11 +6,14 @@ package websocket_test
 import (
 	"context"
 	"errors"
+	"expvar"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -339,4 +342,28 @@ func Example_latencyOverThroughput() {
 			}
 		}
 	}))
+}
+
+// Hooks counting connections, close codes and refused handshakes with
+// expvar (served at /debug/vars by http.DefaultServeMux), and logging
+// refusals with log/slog; docs/keepalive-and-shutdown.md shows it.
+func Example_hooksMetrics() {
+	var (
+		open     = expvar.NewInt("websocket_open")
+		closes   = expvar.NewMap("websocket_closes_by_code")
+		rejected = expvar.NewMap("websocket_rejects_by_status")
+	)
+	var upgrader websocket.Upgrader
+	upgrader.Hooks = websocket.Hooks{
+		OnOpen: func(c *websocket.Conn) { open.Add(1) },
+		OnClose: func(c *websocket.Conn, code int, lifetime time.Duration) {
+			open.Add(-1)
+			closes.Add(strconv.Itoa(code), 1)
+		},
+		OnReject: func(r *http.Request, status int, reason error) {
+			rejected.Add(strconv.Itoa(status), 1)
+			slog.Info("websocket handshake refused", "status", status, "reason", reason, "remote", r.RemoteAddr)
+		},
+	}
+	http.Handle("/ws", upgrader.Handler(func(conn *websocket.Conn) { /* ... */ }))
 }
