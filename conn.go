@@ -88,9 +88,9 @@ type BufferPool interface {
 
 // Conn is a WebSocket connection, returned by Upgrader.Upgrade.
 //
-// Concurrency: all write methods (WriteMessage, WriteControl, NextWriter,
-// WriteJSON, and Close) may be called from any number of goroutines at
-// once; each data message is written whole, never interleaved with another,
+// Concurrency: all write methods (WriteMessage, WriteMessageContext,
+// WritePreparedMessage, WriteControl, NextWriter, WriteJSON, Ping, and
+// Close) may be called from any number of goroutines at once; each data message is written whole, never interleaved with another,
 // and control frames may go out between the fragments of a long message.
 // Reads (NextReader, ReadMessage, ReadJSON and the io.Reader NextReader
 // returns) must come from one goroutine at a time. The Set… methods may be

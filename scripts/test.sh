@@ -2,24 +2,39 @@
 # scripts/test.sh runs every check of the project: the one command for
 # developers (bash scripts/test.sh) and CI (.ci/run execs it).
 #
-# It installs what is missing when it can (staticcheck with go install;
-# Debian's chromium with apt-get when run as root; the Node packages of
-# internal/interop/node with npm ci), then, for the root module and every
-# nested one (each go.mod outside node_modules and testdata):
+# It installs what is missing when it can, and says what before it does:
+# staticcheck with go install (into $(go env GOPATH)/bin); Debian's
+# chromium, nodejs and npm with apt-get, system-wide, when run as root; the
+# Node packages of internal/interop/node with npm ci (in that directory).
+# Then, for the root module and every nested one (each go.mod outside
+# node_modules and testdata):
 #   gofmt, go vet, staticcheck, go test -race (fuzz seed corpora included),
 #   and a short fuzzing burst for every Fuzz target.
 # A failing check does not stop the others; the script exits 1 at the end,
 # naming every failed check, or prints "wsup: all checks passed".
+# The full run takes about 11 minutes on 2 cores; it is what CI runs.
 #
 # Environment:
+#   WSUP_QUICK         1: a fast local loop: no fuzzing and no browser test
+#                      (Chromium is neither installed nor started); every
+#                      other check runs (about 4.5 minutes on 2 cores).
+#                      Never set in CI.
 #   WSUP_FUZZTIME      fuzzing time per target (default 5s)
-#   WSUP_SKIP_BROWSER  1 skips the headless Chromium test (never set in CI)
+#   WSUP_SKIP_BROWSER  1 skips the headless Chromium test when Chromium is
+#                      missing (never set in CI)
 set -euo pipefail
 
 readonly STATICCHECK_MODULE=honnef.co/go/tools/cmd/staticcheck
 readonly STATICCHECK_VERSION=v0.6.1 # the module version of staticcheck 2025.1.1
 readonly FUZZTIME=${WSUP_FUZZTIME:-5s}
 readonly TEST_TIMEOUT=8m
+readonly QUICK=${WSUP_QUICK:-0}
+# go test flags of the quick mode: the browser tests (internal/browser) are
+# skipped whether or not Chromium is installed.
+quick_test_flags=()
+if [ "$QUICK" = 1 ]; then
+	quick_test_flags=(-skip '^TestChromium')
+fi
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 started=$SECONDS
@@ -105,23 +120,49 @@ section "Setup"
 command -v go >/dev/null 2>&1 || { echo "go is not in PATH: install Go 1.24 or newer"; exit 1; }
 go version
 PATH="$(go env GOPATH)/bin:$PATH"
+if [ "$QUICK" = 1 ]; then
+	echo "WSUP_QUICK=1: no fuzzing, no browser test (CI runs both)"
+fi
 
-if ! staticcheck -version 2>/dev/null | grep -q "(${STATICCHECK_VERSION#v})"; then
+readonly NODE_DIR=internal/interop/node
+need_staticcheck=0 need_chromium=0 need_npm=0 need_node_modules=0
+staticcheck -version 2>/dev/null | grep -q "(${STATICCHECK_VERSION#v})" || need_staticcheck=1
+[ "$QUICK" = 1 ] || have_chromium || need_chromium=1
+if [ -f "$NODE_DIR/package.json" ]; then
+	command -v npm >/dev/null 2>&1 || need_npm=1
+	if [ ! -f "$NODE_DIR/node_modules/.package-lock.json" ] ||
+		[ "$NODE_DIR/package-lock.json" -nt "$NODE_DIR/node_modules/.package-lock.json" ]; then
+		need_node_modules=1
+	fi
+fi
+# Say what will be installed, and where, before installing anything.
+plan=()
+[ "$need_staticcheck" = 0 ] || plan+=("staticcheck $STATICCHECK_VERSION (go install, into $(go env GOPATH)/bin)")
+[ "$need_chromium" = 0 ] || plan+=("Debian's chromium (apt-get install, system-wide; needs root)")
+[ "$need_npm" = 0 ] || plan+=("Debian's nodejs and npm (apt-get install, system-wide; needs root)")
+[ "$need_node_modules" = 0 ] || plan+=("the Node packages of $NODE_DIR (npm ci, into $NODE_DIR/node_modules)")
+if [ "${#plan[@]}" -gt 0 ]; then
+	echo "scripts/test.sh will install what is missing (running as $(id -un), uid $(id -u)):"
+	printf '  - %s\n' "${plan[@]}"
+else
+	echo "nothing to install"
+fi
+
+if [ "$need_staticcheck" = 1 ]; then
 	echo "installing staticcheck $STATICCHECK_VERSION"
 	go install "$STATICCHECK_MODULE@$STATICCHECK_VERSION"
 fi
 staticcheck -version
 
-if ! have_chromium; then
+if [ "$need_chromium" = 1 ]; then
 	echo "chromium is missing: installing Debian's chromium"
 	apt_install chromium || echo "WARNING: no chromium: the browser test will fail unless WSUP_SKIP_BROWSER=1"
 fi
-if have_chromium; then
+if [ "$QUICK" != 1 ] && have_chromium; then
 	# Debian's wrapper script prints a harmless shell warning on some hosts.
 	chromium --version 2>/dev/null || true
 fi
 
-readonly NODE_DIR=internal/interop/node
 if [ -f "$NODE_DIR/package.json" ]; then
 	if ! command -v npm >/dev/null 2>&1; then
 		echo "npm is missing: installing Debian's nodejs and npm"
@@ -165,14 +206,20 @@ done
 
 section "go test -race"
 for mod in "${modules[@]}"; do
-	run "go test ($mod)" go -C "$mod" test -race -count=1 -timeout "$TEST_TIMEOUT" ./...
+	run "go test ($mod)" go -C "$mod" test -race -count=1 -timeout "$TEST_TIMEOUT" "${quick_test_flags[@]}" ./...
 done
 
 section "allocation guards (no -race: sync.Pool drops items under the race detector)"
 run "go test -run Allocs (.)" go test -count=1 -run 'Allocs' ./...
 
-section "fuzzing, $FUZZTIME per target"
-for mod in "${modules[@]}"; do
+if [ "$QUICK" = 1 ]; then
+	section "fuzzing: skipped (WSUP_QUICK=1)"
+	modules_to_fuzz=()
+else
+	section "fuzzing, $FUZZTIME per target"
+	modules_to_fuzz=("${modules[@]}")
+fi
+for mod in "${modules_to_fuzz[@]}"; do
 	# Packages whose tests define a fuzz target, confirmed by go test -list.
 	while read -r pkg dir; do
 		grep -qs '^func Fuzz' "$dir"/*_test.go || continue

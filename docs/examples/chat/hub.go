@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"log"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wsup/websocket"
 )
@@ -13,26 +16,109 @@ const (
 	// maxMessageSize is the longest chat message accepted, in bytes. A
 	// longer one closes its sender's connection with status 1009.
 	maxMessageSize = 4096
-	// writeWait is how long a client may take to accept a message before
-	// it is dropped, so that one stalled tab cannot stall the room.
+	// maxNameLength is the longest sender name kept, in characters.
+	maxNameLength = 32
+	// sendQueue is how many messages may wait for a client that reads
+	// slowly. A client whose queue is full is dropped (close 1008), so that
+	// one stalled tab cannot stall the room or hold its messages in memory.
+	sendQueue = 64
+	// writeWait bounds each write to a client: a client that takes no
+	// message for that long is disconnected by its writer.
 	writeWait = 5 * time.Second
 )
 
-// hub is the chat room: it upgrades requests to WebSocket connections and
-// broadcasts every text message it reads to every open connection.
-type hub struct {
-	upgrader websocket.Upgrader // the zero value: same-origin check
+// incoming is what a page sends: its user's name and the text typed.
+type incoming struct {
+	Name string `json:"name"`
+	Text string `json:"text"`
+}
 
-	mu    sync.Mutex // guards conns and serializes broadcasts
-	conns map[*websocket.Conn]struct{}
+// outgoing is what the hub broadcasts: the message with the time the hub
+// received it.
+type outgoing struct {
+	Name string    `json:"name"`
+	Text string    `json:"text"`
+	Time time.Time `json:"time"`
+}
+
+// client is one connected tab. Its writer goroutine is the only one that
+// writes data messages to conn, taking them from send in order.
+type client struct {
+	conn      *websocket.Conn
+	writeWait time.Duration
+	send      chan []byte // bounded queue of encoded outgoing messages
+
+	stopOnce  sync.Once
+	quit      chan struct{} // closed by stop
+	closeCode int           // set by stop before quit is closed; 0: plain Close
+	closeText string
+}
+
+// stop tells the writer to end, sending a close frame with code first
+// when code is not 0. Only the first call counts.
+func (c *client) stop(code int, text string) {
+	c.stopOnce.Do(func() {
+		c.closeCode, c.closeText = code, text
+		close(c.quit)
+	})
+}
+
+// writeLoop sends the queued messages until stop is called or a write
+// fails, then closes the connection.
+func (c *client) writeLoop() {
+	defer c.conn.Close()
+	for {
+		// A stopped client gets no more messages, even if some are queued.
+		select {
+		case <-c.quit:
+			c.sayGoodbye()
+			return
+		default:
+		}
+		select {
+		case <-c.quit:
+			c.sayGoodbye()
+			return
+		case msg := <-c.send:
+			_ = c.conn.SetWriteDeadline(time.Now().Add(c.writeWait))
+			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+				return // The connection is unusable; the deferred Close ends it.
+			}
+		}
+	}
+}
+
+func (c *client) sayGoodbye() {
+	if c.closeCode != 0 {
+		_ = c.conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(c.closeCode, c.closeText), time.Now().Add(c.writeWait))
+	}
+}
+
+// hub is the chat room: it upgrades requests to WebSocket connections and
+// broadcasts every message it reads to every open connection.
+type hub struct {
+	upgrader  websocket.Upgrader // same-origin check; Shutdown closes with 1001
+	now       func() time.Time   // the clock stamping messages
+	writeWait time.Duration      // bound of each write to a client
+
+	mu      sync.Mutex // guards clients and orders broadcasts
+	clients map[*client]struct{}
 }
 
 func newHub() *hub {
-	return &hub{conns: make(map[*websocket.Conn]struct{})}
+	return &hub{now: time.Now, writeWait: writeWait, clients: make(map[*client]struct{})}
 }
 
-// ServeHTTP upgrades the request and reads the client's messages until it
-// leaves.
+// count returns how many clients are in the room.
+func (h *hub) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.clients)
+}
+
+// ServeHTTP upgrades the request, starts the client's writer and reads the
+// client's messages until it leaves.
 func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	conn, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -41,46 +127,68 @@ func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(maxMessageSize)
 
+	c := &client{conn: conn, writeWait: h.writeWait, send: make(chan []byte, sendQueue), quit: make(chan struct{})}
 	h.mu.Lock()
-	h.conns[conn] = struct{}{}
+	h.clients[c] = struct{}{}
 	h.mu.Unlock()
-	defer h.leave(conn)
+	go c.writeLoop()
+	defer h.leave(c)
 
 	for {
-		messageType, msg, err := conn.ReadMessage()
+		messageType, p, err := conn.ReadMessage()
 		if err != nil {
-			return // The tab closed, or the connection broke.
+			return // The tab closed, the connection broke, or the server stops.
 		}
-		if messageType == websocket.TextMessage {
-			h.broadcast(msg)
+		var in incoming
+		if messageType != websocket.TextMessage || json.Unmarshal(p, &in) != nil {
+			log.Printf("chat: %v sent a message that is not JSON; ignored", conn.RemoteAddr())
+			continue
 		}
+		if strings.TrimSpace(in.Text) == "" {
+			continue
+		}
+		msg, err := json.Marshal(outgoing{Name: cleanName(in.Name), Text: in.Text, Time: h.now().UTC()})
+		if err != nil {
+			continue
+		}
+		h.broadcast(msg)
 	}
 }
 
-// broadcast sends msg to every connection, in the same order for all of
-// them. Conn writes are safe from any goroutine, so no writer goroutine is
-// needed per connection.
+// cleanName trims name to maxNameLength characters; an empty name becomes
+// "anonymous".
+func cleanName(name string) string {
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > maxNameLength {
+		name = string([]rune(name)[:maxNameLength])
+	}
+	if name == "" {
+		return "anonymous"
+	}
+	return name
+}
+
+// broadcast queues msg for every client, in the same order for all of
+// them. It never blocks: a client whose queue is full is dropped with
+// close 1008 (policy violation), and the others are not delayed.
 func (h *hub) broadcast(msg []byte) {
-	var failed []*websocket.Conn
 	h.mu.Lock()
-	for conn := range h.conns {
-		_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
-		if err := conn.WriteMessage(websocket.TextMessage, msg); err != nil {
-			// A failed write leaves the connection unusable: drop it.
-			delete(h.conns, conn)
-			failed = append(failed, conn)
+	defer h.mu.Unlock()
+	for c := range h.clients {
+		select {
+		case c.send <- msg:
+		default:
+			delete(h.clients, c)
+			c.stop(websocket.ClosePolicyViolation, "too slow: messages were dropped")
 		}
-	}
-	h.mu.Unlock()
-	for _, conn := range failed {
-		conn.Close() // This also ends its reader in ServeHTTP.
 	}
 }
 
-// leave removes conn from the room and closes it.
-func (h *hub) leave(conn *websocket.Conn) {
+// leave removes c from the room and closes its connection.
+func (h *hub) leave(c *client) {
 	h.mu.Lock()
-	delete(h.conns, conn)
+	delete(h.clients, c)
 	h.mu.Unlock()
-	conn.Close()
+	c.stop(0, "")
+	c.conn.Close()
 }
