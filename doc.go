@@ -38,7 +38,7 @@
 // plain HTTP request or a Sec-WebSocket-Version other than 13, 400 for a
 // missing Upgrade/Connection token or a malformed Sec-WebSocket-Key, 403
 // when the origin check fails, 503 after Shutdown. The returned
-// *HandshakeError wraps a sentinel (ErrBadMethod, ErrBadVersion, ...) for
+// HandshakeError wraps a sentinel (ErrBadMethod, ErrBadVersion, ...) for
 // errors.Is.
 //
 // # Security defaults

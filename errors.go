@@ -216,11 +216,12 @@ var (
 var ErrShuttingDown = errors.New("websocket: server shutting down")
 
 // HandshakeError is returned by Upgrader.Upgrade when it refused the request
-// with an HTTP error response. Status is the status code that was answered
-// through the http.ResponseWriter (by Upgrader.Error when it is set); the
-// connection was not hijacked. Err is the cause: it is, or wraps, one of the
-// Err... variables of this package, so callers test it with errors.Is, and
-// find the HandshakeError itself with errors.As.
+// with an HTTP error response. It is a value type, as in gorilla/websocket:
+// err.(HandshakeError) works, and so does errors.As with a HandshakeError
+// target. Status is the status code that was answered through the
+// http.ResponseWriter (by Upgrader.Error when it is set); the connection
+// was not hijacked. Err is the cause: it is, or wraps, one of the Err...
+// variables of this package, so callers test it with errors.Is.
 //
 // Failures after the connection was hijacked (writing the 101 response) are
 // not HandshakeErrors: no HTTP status could be answered, and Upgrade closed
@@ -233,7 +234,7 @@ type HandshakeError struct {
 }
 
 // Error describes the cause and the status that was answered.
-func (e *HandshakeError) Error() string {
+func (e HandshakeError) Error() string {
 	msg := "websocket: handshake failed"
 	if e.Err != nil {
 		msg = e.Err.Error()
@@ -242,4 +243,16 @@ func (e *HandshakeError) Error() string {
 }
 
 // Unwrap returns the cause, for errors.Is and errors.As.
-func (e *HandshakeError) Unwrap() error { return e.Err }
+func (e HandshakeError) Unwrap() error { return e.Err }
+
+// As lets errors.As fill a *HandshakeError target too (code written when
+// HandshakeError was returned as a pointer): it sets the target to a copy
+// of e. It reports false for any other target.
+func (e HandshakeError) As(target any) bool {
+	if p, ok := target.(**HandshakeError); ok && p != nil {
+		c := e
+		*p = &c
+		return true
+	}
+	return false
+}

@@ -241,7 +241,7 @@ func TestGorillaHandshakeOrigin(t *testing.T) {
 				return
 			}
 			assert.ErrorIs(t, err, gorilla.ErrBadHandshake)
-			var he *websocket.HandshakeError
+			var he websocket.HandshakeError
 			require.ErrorAs(t, recv(t, ts.upgradeErrs, "server Upgrade error"), &he)
 			assert.Equal(t, tc.wantStatus, he.Status)
 			assert.ErrorIs(t, he, websocket.ErrOriginDenied)
