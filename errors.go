@@ -81,24 +81,56 @@ func (*timeoutError) Temporary() bool { return true }
 
 // CloseError is returned by a read when the peer sent a close frame. Code is
 // the status code it sent (CloseNoStatusReceived when it sent none) and Text
-// its reason. Match it with errors.As, IsCloseError or
+// its reason. When the peer's connection ended without a close frame, in a
+// frame or between two, the read returns a CloseError with
+// CloseAbnormalClosure and Text "unexpected EOF", as gorilla/websocket
+// does; that one also wraps io.ErrUnexpectedEOF, for errors.Is. Match it
+// with errors.As (target *CloseError), IsCloseError or
 // IsUnexpectedCloseError.
 type CloseError struct {
 	Code int
 	Text string
+
+	// cause is what an abnormal closure stands for (io.ErrUnexpectedEOF);
+	// nil for a close frame received.
+	cause error
 }
 
-// Error describes the close frame.
+// closeCodeNames are the descriptions gorilla/websocket's CloseError.Error
+// gives the codes it names.
+var closeCodeNames = map[int]string{
+	CloseNormalClosure:           "normal",
+	CloseGoingAway:               "going away",
+	CloseProtocolError:           "protocol error",
+	CloseUnsupportedData:         "unsupported data",
+	CloseNoStatusReceived:        "no status",
+	CloseAbnormalClosure:         "abnormal closure",
+	CloseInvalidFramePayloadData: "invalid payload data",
+	ClosePolicyViolation:         "policy violation",
+	CloseMessageTooBig:           "message too big",
+	CloseMandatoryExtension:      "mandatory extension missing",
+	CloseInternalServerErr:       "internal server error",
+	CloseTLSHandshake:            "TLS handshake error",
+}
+
+// Error describes the close with the same text as gorilla/websocket:
+// "websocket: close 1000 (normal)", the description left out for codes
+// without one (1012, 1013, 4000...), and ": " and Text appended when Text
+// is not empty.
 func (e *CloseError) Error() string {
 	s := "websocket: close " + strconv.Itoa(e.Code)
-	if e.Code >= 0 && e.Code <= 0xffff {
-		s += " (" + frame.StatusCode(e.Code).String() + ")"
+	if name, ok := closeCodeNames[e.Code]; ok {
+		s += " (" + name + ")"
 	}
 	if e.Text != "" {
 		s += ": " + e.Text
 	}
 	return s
 }
+
+// Unwrap returns io.ErrUnexpectedEOF for an abnormal closure reported by a
+// read (the connection ended without a close frame), else nil.
+func (e *CloseError) Unwrap() error { return e.cause }
 
 // IsCloseError reports whether err is, or wraps, a *CloseError with one of
 // the given codes.

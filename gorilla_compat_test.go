@@ -2,12 +2,15 @@ package websocket
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wsup/websocket/frame"
 )
 
 // Tests that code written for gorilla/websocket v1.5.3 keeps working: each
@@ -45,6 +48,80 @@ func TestGorillaHandshakeErrorValue(t *testing.T) {
 			var p *HandshakeError
 			require.ErrorAs(t, tc.err, &p)
 			assert.Equal(t, v, *p)
+		})
+	}
+}
+
+// TestGorillaAbnormalClosure: however the peer's connection ends without a
+// close frame (between frames, in a header, in a payload, in a control
+// frame), the read error is gorilla's *CloseError with 1006, and it still
+// matches io.ErrUnexpectedEOF.
+func TestGorillaAbnormalClosure(t *testing.T) {
+	whole := rawFrame{fin: true, op: frame.OpBinary, payload: make([]byte, 10)}.encode()
+	ping := rawFrame{fin: true, op: frame.OpPing, payload: []byte("ping")}.encode()
+	tests := []struct {
+		name string
+		sent []byte
+	}{
+		{"between frames", nil},
+		{"after a whole frame", whole},
+		{"in a header", whole[:1]},
+		{"in an extended header", whole[:3]},
+		{"in a payload", whole[:len(whole)-1]},
+		{"in a control frame", ping[:len(ping)-1]},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, c := tcpPair(t)
+			sc := newConn(s, connConfig{isServer: true})
+			if len(tc.sent) > 0 {
+				_, err := c.Write(tc.sent)
+				require.NoError(t, err)
+			}
+			require.NoError(t, c.Close())
+			var err error
+			for err == nil {
+				_, _, err = sc.ReadMessage()
+			}
+			var ce *CloseError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, CloseAbnormalClosure, ce.Code)
+			assert.Equal(t, "websocket: close 1006 (abnormal closure): unexpected EOF", err.Error())
+			assert.True(t, IsCloseError(err, CloseAbnormalClosure))
+			assert.True(t, IsUnexpectedCloseError(err, CloseNormalClosure, CloseGoingAway))
+			assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+		})
+	}
+}
+
+// TestGorillaCloseErrorText: CloseError.Error reads as gorilla's.
+func TestGorillaCloseErrorText(t *testing.T) {
+	tests := []struct {
+		code int
+		text string
+		want string
+	}{
+		{CloseNormalClosure, "", "websocket: close 1000 (normal)"},
+		{CloseNormalClosure, "bye", "websocket: close 1000 (normal): bye"},
+		{CloseGoingAway, "", "websocket: close 1001 (going away)"},
+		{CloseProtocolError, "", "websocket: close 1002 (protocol error)"},
+		{CloseUnsupportedData, "", "websocket: close 1003 (unsupported data)"},
+		{CloseNoStatusReceived, "", "websocket: close 1005 (no status)"},
+		{CloseAbnormalClosure, "", "websocket: close 1006 (abnormal closure)"},
+		{CloseInvalidFramePayloadData, "", "websocket: close 1007 (invalid payload data)"},
+		{ClosePolicyViolation, "", "websocket: close 1008 (policy violation)"},
+		{CloseMessageTooBig, "", "websocket: close 1009 (message too big)"},
+		{CloseMandatoryExtension, "", "websocket: close 1010 (mandatory extension missing)"},
+		{CloseInternalServerErr, "", "websocket: close 1011 (internal server error)"},
+		{CloseServiceRestart, "", "websocket: close 1012"},
+		{CloseTryAgainLater, "later", "websocket: close 1013: later"},
+		{CloseTLSHandshake, "", "websocket: close 1015 (TLS handshake error)"},
+		{4000, "app", "websocket: close 4000: app"},
+		{-1, "", "websocket: close -1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			assert.Equal(t, tc.want, (&CloseError{Code: tc.code, Text: tc.text}).Error())
 		})
 	}
 }
