@@ -59,12 +59,14 @@ var (
 	ErrCompression = errors.New("websocket: corrupt compressed message")
 
 	// ErrBadMessageType is returned by a write given a message type it does
-	// not accept (data writers take TextMessage or BinaryMessage, WriteControl
-	// takes CloseMessage, PingMessage or PongMessage).
+	// not accept: WriteMessage, NextWriter and NewPreparedMessage take the
+	// five message types, WriteControl only CloseMessage, PingMessage and
+	// PongMessage.
 	ErrBadMessageType = errors.New("websocket: bad message type")
 
-	// ErrControlTooLong is returned by WriteControl for a payload over 125
-	// bytes, the RFC 6455 limit for control frames.
+	// ErrControlTooLong is returned by WriteControl, WriteMessage,
+	// NewPreparedMessage and a control message's NextWriter writer for a
+	// payload over 125 bytes, the RFC 6455 limit for control frames.
 	ErrControlTooLong = errors.New("websocket: control frame payload over 125 bytes")
 
 	// errWriteTimeout is returned by WriteControl when the write lock could

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -122,6 +123,115 @@ func TestGorillaCloseErrorText(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {
 			assert.Equal(t, tc.want, (&CloseError{Code: tc.code, Text: tc.text}).Error())
+		})
+	}
+}
+
+// pingRecorder reads from c until an error, sending the application data
+// of every ping to pings and the read error to done.
+func pingRecorder(c *Conn) (pings <-chan string, done <-chan error) {
+	p := make(chan string, 16)
+	d := make(chan error, 1)
+	c.SetPingHandler(func(appData string) error {
+		p <- appData
+		return nil
+	})
+	go func() {
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				d <- err
+				return
+			}
+		}
+	}()
+	return p, d
+}
+
+// TestGorillaControlNextWriter: NextWriter takes the control types too; the
+// payload goes out as one control frame on Close, and is refused over 125
+// bytes.
+func TestGorillaControlNextWriter(t *testing.T) {
+	sc, cc := connPair(t)
+	pings, done := pingRecorder(sc)
+
+	// Too long: both Write and Close report it, and nothing is sent.
+	w, err := cc.NextWriter(PingMessage)
+	require.NoError(t, err)
+	n, err := w.Write(make([]byte, 100))
+	require.NoError(t, err)
+	assert.Equal(t, 100, n)
+	_, err = w.Write(make([]byte, 26))
+	assert.ErrorIs(t, err, ErrControlTooLong)
+	assert.ErrorIs(t, w.Close(), ErrControlTooLong)
+	assert.Error(t, w.Close(), "second Close")
+
+	// A control writer goes out while a data message holds the connection:
+	// it takes no message lock.
+	dw, err := cc.NextWriter(BinaryMessage)
+	require.NoError(t, err)
+	_, err = dw.Write(make([]byte, 3*defaultWriteBufferSize))
+	require.NoError(t, err)
+
+	tests := []struct {
+		name  string
+		parts []string
+	}{
+		{"empty", nil},
+		{"one write", []string{"hello"}},
+		{"several writes", []string{"a", "bc", "", "def"}},
+		{"125 bytes", []string{string(make([]byte, 120)), "12345"}},
+	}
+	for _, tc := range tests {
+		w, err := cc.NextWriter(PingMessage)
+		require.NoError(t, err, tc.name)
+		want := ""
+		for _, p := range tc.parts {
+			_, err := io.WriteString(w, p)
+			require.NoError(t, err, tc.name)
+			want += p
+		}
+		require.NoError(t, w.Close(), tc.name)
+		assert.Equal(t, want, within(t, pings, 5*time.Second, tc.name), tc.name)
+	}
+	require.NoError(t, dw.Close())
+
+	w, err = cc.NextWriter(CloseMessage)
+	require.NoError(t, err)
+	_, err = w.Write(FormatCloseMessage(CloseGoingAway, "bye"))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	err = within(t, done, 5*time.Second, "server read error")
+	assert.True(t, IsCloseError(err, CloseGoingAway), "got %v", err)
+	assert.Equal(t, "websocket: close 1001 (going away): bye", err.Error())
+	_, err = cc.NextWriter(TextMessage)
+	assert.ErrorIs(t, err, ErrCloseSent)
+	_, err = cc.NextWriter(PingMessage)
+	assert.ErrorIs(t, err, ErrCloseSent)
+}
+
+// TestGorillaPreparedControl: a prepared control message is sent as
+// WriteControl sends it, from a server and from a client connection.
+func TestGorillaPreparedControl(t *testing.T) {
+	ping, err := NewPreparedMessage(PingMessage, []byte("prepared"))
+	require.NoError(t, err)
+	closeMsg, err := NewPreparedMessage(CloseMessage, FormatCloseMessage(CloseNormalClosure, ""))
+	require.NoError(t, err)
+	for _, fromServer := range []bool{true, false} {
+		t.Run(map[bool]string{true: "server", false: "client"}[fromServer], func(t *testing.T) {
+			sc, cc := connPair(t)
+			from, to := cc, sc
+			if fromServer {
+				from, to = sc, cc
+			}
+			pings, done := pingRecorder(to)
+			require.NoError(t, from.WritePreparedMessage(ping))
+			require.NoError(t, from.WritePreparedMessage(ping))
+			assert.Equal(t, "prepared", within(t, pings, 5*time.Second, "first ping"))
+			assert.Equal(t, "prepared", within(t, pings, 5*time.Second, "second ping"))
+			require.NoError(t, from.WritePreparedMessage(closeMsg))
+			err := within(t, done, 5*time.Second, "read error")
+			assert.True(t, IsCloseError(err, CloseNormalClosure), "got %v", err)
+			assert.ErrorIs(t, from.WritePreparedMessage(ping), ErrCloseSent)
 		})
 	}
 }
