@@ -1,11 +1,14 @@
 package websocket
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -234,4 +237,152 @@ func TestGorillaPreparedControl(t *testing.T) {
 			assert.ErrorIs(t, from.WritePreparedMessage(ping), ErrCloseSent)
 		})
 	}
+}
+
+// closeBoth closes a and b at the same time, so that each closing
+// handshake gets its answer at once.
+func closeBoth(t *testing.T, a, b *Conn) {
+	done := make(chan error, 1)
+	go func() { done <- a.Close() }()
+	assert.NoError(t, b.Close())
+	assert.NoError(t, within(t, done, 10*time.Second, "close"))
+}
+
+// compatURL is srv's ws:// URL.
+func compatURL(srv *httptest.Server) string { return "ws" + strings.TrimPrefix(srv.URL, "http") }
+
+// TestGorillaPackageUpgrade: the package-level Upgrade accepts any origin,
+// sends responseHeader, and answers nothing when it refuses a request: the
+// caller does, with the status of the HandshakeError.
+func TestGorillaPackageUpgrade(t *testing.T) {
+	conns := make(chan *Conn, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Upgrade(w, r, http.Header{"Set-Cookie": {"k=v"}}, 1024, 1024)
+		if err != nil {
+			he, ok := err.(HandshakeError)
+			if !ok {
+				http.Error(w, "unexpected error type", http.StatusTeapot)
+				return
+			}
+			w.Header().Set("X-Answered-By", "caller")
+			http.Error(w, err.Error(), he.Status)
+			return
+		}
+		conns <- c
+	}))
+	defer srv.Close()
+
+	tests := []struct {
+		name   string
+		origin string
+	}{
+		{"no origin", ""},
+		{"same origin", srv.URL},
+		{"cross origin", "https://evil.example"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			if tc.origin != "" {
+				h.Set("Origin", tc.origin)
+			}
+			cc, resp, err := (&Dialer{}).Dial(compatURL(srv), h)
+			require.NoError(t, err)
+			assert.Equal(t, "k=v", resp.Header.Get("Set-Cookie"))
+			sc := within(t, conns, 5*time.Second, "server conn")
+			defer closeBoth(t, sc, cc)
+			require.NoError(t, sc.WriteMessage(TextMessage, []byte("hi")))
+			_, p, err := cc.ReadMessage()
+			require.NoError(t, err)
+			assert.Equal(t, "hi", string(p))
+		})
+	}
+
+	t.Run("refused", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		_, err := Upgrade(rec, httptest.NewRequest(http.MethodPost, "http://127.0.0.1/", nil), nil, 0, 0)
+		he, ok := err.(HandshakeError)
+		require.True(t, ok, "got %T %v", err, err)
+		assert.Equal(t, http.StatusMethodNotAllowed, he.Status)
+		assert.ErrorIs(t, err, ErrBadMethod)
+		assert.False(t, rec.Flushed)
+		assert.Zero(t, rec.Body.Len(), "Upgrade must not answer")
+
+		resp, err := http.Get(srv.URL)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		assert.Equal(t, http.StatusUpgradeRequired, resp.StatusCode)
+		assert.Equal(t, "caller", resp.Header.Get("X-Answered-By"))
+	})
+}
+
+// TestGorillaPackageJSON: the package-level ReadJSON and WriteJSON are the
+// methods'.
+func TestGorillaPackageJSON(t *testing.T) {
+	sc, cc := connPair(t)
+	type msg struct{ N int }
+	require.NoError(t, WriteJSON(cc, msg{N: 7}))
+	var got msg
+	require.NoError(t, ReadJSON(sc, &got))
+	assert.Equal(t, 7, got.N)
+	assert.Error(t, WriteJSON(cc, func() {}), "unencodable value")
+	require.NoError(t, cc.WriteMessage(TextMessage, []byte("{")))
+	assert.ErrorIs(t, ReadJSON(sc, &got), io.ErrUnexpectedEOF)
+}
+
+// TestGorillaUnderlyingConn: UnderlyingConn is NetConn.
+func TestGorillaUnderlyingConn(t *testing.T) {
+	sc, cc := connPair(t)
+	assert.Same(t, sc.NetConn(), sc.UnderlyingConn())
+	assert.Equal(t, cc.LocalAddr(), cc.UnderlyingConn().LocalAddr())
+}
+
+// TestGorillaJoinMessages: the joined reader yields every message followed
+// by the terminator, whatever the size of the reads, and ends with the
+// connection's read error.
+func TestGorillaJoinMessages(t *testing.T) {
+	msgs := []string{"a", "", "bcd", strings.Repeat("x", 5000)}
+	tests := []struct {
+		name      string
+		term      string
+		oneByte   bool
+		wantJoint string
+	}{
+		{"no term", "", false, "abcd" + msgs[3]},
+		{"newline", "\n", false, "a\n\nbcd\n" + msgs[3] + "\n"},
+		{"long term, byte reads", "--", true, "a----bcd--" + msgs[3] + "--"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, cc := connPair(t)
+			go func() {
+				for _, m := range msgs {
+					if cc.WriteMessage(TextMessage, []byte(m)) != nil {
+						return
+					}
+				}
+				_ = cc.WriteControl(CloseMessage, FormatCloseMessage(CloseNormalClosure, ""), time.Time{})
+			}()
+			r := JoinMessages(sc, tc.term)
+			if tc.oneByte {
+				r = iotest.OneByteReader(r)
+			}
+			got, err := io.ReadAll(r)
+			assert.True(t, IsCloseError(err, CloseNormalClosure), "got %v", err)
+			assert.Equal(t, tc.wantJoint, string(got))
+		})
+	}
+
+	t.Run("json stream", func(t *testing.T) {
+		sc, cc := connPair(t)
+		for _, m := range []string{`{"N":1}`, `{"N":2}`} {
+			require.NoError(t, cc.WriteMessage(TextMessage, []byte(m)))
+		}
+		dec := json.NewDecoder(JoinMessages(sc, "\n"))
+		for want := 1; want <= 2; want++ {
+			var v struct{ N int }
+			require.NoError(t, dec.Decode(&v))
+			assert.Equal(t, want, v.N)
+		}
+	})
 }
