@@ -29,9 +29,9 @@
 // Over HTTP/1.1 it runs serve on a goroutine of its own and returns from
 // net/http's handler once the connection is upgraded, which frees
 // net/http's goroutine, request and buffers: an idle connection costs
-// 7 to 8 KiB instead of about 12 KiB. Upgrader.HandlerWithRequest does the
-// same for a serve function that needs the request (the authenticated user
-// in its context, r.PathValue, the query).
+// 7 to 8 KiB instead of about 12 KiB. Upgrader.HandlerWithRequest runs
+// serve the same way for a function that needs the request (the
+// authenticated user in its context, r.PathValue, the query).
 //
 // # Handshake
 //
