@@ -51,8 +51,7 @@ func (u *Upgrader) Handler(serve func(*Conn)) http.Handler {
 // request whose context keeps the values of r.Context() but is never
 // canceled (context.WithoutCancel), since the connection outlives the HTTP
 // handler; its Body is http.NoBody (the connection's bytes belong to c).
-// serve must not keep r past its return. The returned handler is safe for
-// concurrent use.
+// The returned handler is safe for concurrent use.
 //
 // It behaves alike over HTTP/1.1 and HTTP/2, as Handler does over
 // HTTP/1.1: refused handshakes are answered by Upgrade and never reach
@@ -65,8 +64,8 @@ func (u *Upgrader) Handler(serve func(*Conn)) http.Handler {
 // request's stream, which ends when the handler returns, so serve runs on
 // the handler's goroutine.
 //
-// The copy of the request stays referenced while serve runs: an idle
-// connection costs its headers and URL on top of what Handler's does.
+// The request (its headers, URL and context values) stays referenced while
+// serve runs, so an idle connection costs more than with Handler.
 // Neither handler sets headers on the 101 response (Set-Cookie, a
 // subprotocol chosen per request): for that, call Upgrade in a handler of
 // your own with the responseHeader argument.
