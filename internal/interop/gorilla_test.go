@@ -284,3 +284,18 @@ func TestGorillaConcurrentServerWrites(t *testing.T) {
 		})
 	}
 }
+
+// TestGorillaCloseErrorText: wsup's CloseError.Error gives gorilla's text
+// for every code, named or not, with and without a reason.
+func TestGorillaCloseErrorText(t *testing.T) {
+	codes := []int{0, 999, 3000, 4000, 4999, 65535}
+	for code := 1000; code <= 1016; code++ {
+		codes = append(codes, code)
+	}
+	for _, code := range codes {
+		for _, text := range []string{"", "reason"} {
+			want := (&gorilla.CloseError{Code: code, Text: text}).Error()
+			assert.Equal(t, want, (&websocket.CloseError{Code: code, Text: text}).Error())
+		}
+	}
+}
