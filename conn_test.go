@@ -273,7 +273,7 @@ func TestBadArguments(t *testing.T) {
 	assert.ErrorIs(t, sc.WriteMessage(3, nil), ErrBadMessageType)
 	assert.ErrorIs(t, sc.WriteControl(TextMessage, nil, time.Time{}), ErrBadMessageType)
 	assert.ErrorIs(t, sc.WriteControl(PingMessage, make([]byte, 126), time.Time{}), ErrControlTooLong)
-	_, err := sc.NextWriter(PingMessage)
+	_, err := sc.NextWriter(7)
 	assert.ErrorIs(t, err, ErrBadMessageType)
 	assert.Error(t, sc.SetCompressionLevel(10))
 	assert.NoError(t, sc.SetCompressionLevel(5))

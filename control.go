@@ -13,7 +13,7 @@ import (
 func (c *Conn) handleControlLocked(h frame.Header) error {
 	payload, err := c.br.Peek(int(h.Length))
 	if err != nil {
-		return c.setReadErrLocked(eofError(err, 1))
+		return c.setReadErrLocked(eofError(err))
 	}
 	if h.Masked {
 		frame.Mask(h.Key, 0, payload)

@@ -29,7 +29,9 @@
 // Over HTTP/1.1 it runs serve on a goroutine of its own and returns from
 // net/http's handler once the connection is upgraded, which frees
 // net/http's goroutine, request and buffers: an idle connection costs
-// 7 to 8 KiB instead of about 12 KiB.
+// 7 to 8 KiB instead of about 12 KiB. Upgrader.HandlerWithRequest runs
+// serve the same way for a function that needs the request (the
+// authenticated user in its context, r.PathValue, the query).
 //
 // # Handshake
 //
@@ -38,7 +40,7 @@
 // plain HTTP request or a Sec-WebSocket-Version other than 13, 400 for a
 // missing Upgrade/Connection token or a malformed Sec-WebSocket-Key, 403
 // when the origin check fails, 503 after Shutdown. The returned
-// *HandshakeError wraps a sentinel (ErrBadMethod, ErrBadVersion, ...) for
+// HandshakeError wraps a sentinel (ErrBadMethod, ErrBadVersion, ...) for
 // errors.Is.
 //
 // # Security defaults

@@ -59,12 +59,14 @@ var (
 	ErrCompression = errors.New("websocket: corrupt compressed message")
 
 	// ErrBadMessageType is returned by a write given a message type it does
-	// not accept (data writers take TextMessage or BinaryMessage, WriteControl
-	// takes CloseMessage, PingMessage or PongMessage).
+	// not accept: WriteMessage, NextWriter and NewPreparedMessage take the
+	// five message types, WriteControl only CloseMessage, PingMessage and
+	// PongMessage.
 	ErrBadMessageType = errors.New("websocket: bad message type")
 
-	// ErrControlTooLong is returned by WriteControl for a payload over 125
-	// bytes, the RFC 6455 limit for control frames.
+	// ErrControlTooLong is returned by WriteControl, WriteMessage,
+	// NewPreparedMessage and a control message's NextWriter writer for a
+	// payload over 125 bytes, the RFC 6455 limit for control frames.
 	ErrControlTooLong = errors.New("websocket: control frame payload over 125 bytes")
 
 	// errWriteTimeout is returned by WriteControl when the write lock could
@@ -81,24 +83,56 @@ func (*timeoutError) Temporary() bool { return true }
 
 // CloseError is returned by a read when the peer sent a close frame. Code is
 // the status code it sent (CloseNoStatusReceived when it sent none) and Text
-// its reason. Match it with errors.As, IsCloseError or
+// its reason. When the peer's connection ended without a close frame, in a
+// frame or between two, the read returns a CloseError with
+// CloseAbnormalClosure and Text "unexpected EOF", as gorilla/websocket
+// does; that one also wraps io.ErrUnexpectedEOF, for errors.Is. Match it
+// with errors.As (target *CloseError), IsCloseError or
 // IsUnexpectedCloseError.
 type CloseError struct {
 	Code int
 	Text string
+
+	// cause is what an abnormal closure stands for (io.ErrUnexpectedEOF);
+	// nil for a close frame received.
+	cause error
 }
 
-// Error describes the close frame.
+// closeCodeNames are the descriptions gorilla/websocket's CloseError.Error
+// gives the codes it names.
+var closeCodeNames = map[int]string{
+	CloseNormalClosure:           "normal",
+	CloseGoingAway:               "going away",
+	CloseProtocolError:           "protocol error",
+	CloseUnsupportedData:         "unsupported data",
+	CloseNoStatusReceived:        "no status",
+	CloseAbnormalClosure:         "abnormal closure",
+	CloseInvalidFramePayloadData: "invalid payload data",
+	ClosePolicyViolation:         "policy violation",
+	CloseMessageTooBig:           "message too big",
+	CloseMandatoryExtension:      "mandatory extension missing",
+	CloseInternalServerErr:       "internal server error",
+	CloseTLSHandshake:            "TLS handshake error",
+}
+
+// Error describes the close with the same text as gorilla/websocket:
+// "websocket: close 1000 (normal)", the description left out for codes
+// without one (1012, 1013, 4000...), and ": " and Text appended when Text
+// is not empty.
 func (e *CloseError) Error() string {
 	s := "websocket: close " + strconv.Itoa(e.Code)
-	if e.Code >= 0 && e.Code <= 0xffff {
-		s += " (" + frame.StatusCode(e.Code).String() + ")"
+	if name, ok := closeCodeNames[e.Code]; ok {
+		s += " (" + name + ")"
 	}
 	if e.Text != "" {
 		s += ": " + e.Text
 	}
 	return s
 }
+
+// Unwrap returns io.ErrUnexpectedEOF for an abnormal closure reported by a
+// read (the connection ended without a close frame), else nil.
+func (e *CloseError) Unwrap() error { return e.cause }
 
 // IsCloseError reports whether err is, or wraps, a *CloseError with one of
 // the given codes.
@@ -218,11 +252,12 @@ var (
 var ErrShuttingDown = errors.New("websocket: server shutting down")
 
 // HandshakeError is returned by Upgrader.Upgrade when it refused the request
-// with an HTTP error response. Status is the status code that was answered
-// through the http.ResponseWriter (by Upgrader.Error when it is set); the
-// connection was not hijacked. Err is the cause: it is, or wraps, one of the
-// Err... variables of this package, so callers test it with errors.Is, and
-// find the HandshakeError itself with errors.As.
+// with an HTTP error response. It is a value type, as in gorilla/websocket:
+// err.(HandshakeError) works, and so does errors.As with a HandshakeError
+// target. Status is the status code that was answered through the
+// http.ResponseWriter (by Upgrader.Error when it is set); the connection
+// was not hijacked. Err is the cause: it is, or wraps, one of the Err...
+// variables of this package, so callers test it with errors.Is.
 //
 // Failures after the connection was hijacked (writing the 101 response) are
 // not HandshakeErrors: no HTTP status could be answered, and Upgrade closed
@@ -235,7 +270,7 @@ type HandshakeError struct {
 }
 
 // Error describes the cause and the status that was answered.
-func (e *HandshakeError) Error() string {
+func (e HandshakeError) Error() string {
 	msg := "websocket: handshake failed"
 	if e.Err != nil {
 		msg = e.Err.Error()
@@ -244,4 +279,16 @@ func (e *HandshakeError) Error() string {
 }
 
 // Unwrap returns the cause, for errors.Is and errors.As.
-func (e *HandshakeError) Unwrap() error { return e.Err }
+func (e HandshakeError) Unwrap() error { return e.Err }
+
+// As lets errors.As fill a *HandshakeError target too (code written when
+// HandshakeError was returned as a pointer): it sets the target to a copy
+// of e. It reports false for any other target.
+func (e HandshakeError) As(target any) bool {
+	if p, ok := target.(**HandshakeError); ok && p != nil {
+		c := e
+		*p = &c
+		return true
+	}
+	return false
+}

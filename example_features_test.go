@@ -43,6 +43,64 @@ func ExampleUpgrader_Handler() {
 	// Output: welcome
 }
 
+// userKey is the context key under which requireUser stores the user.
+type userKey struct{}
+
+// requireUser is an authentication middleware: it refuses requests without
+// a valid session cookie, and puts the user in the request's context.
+func requireUser(sessions map[string]string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie("session")
+		user, ok := "", false
+		if err == nil {
+			user, ok = sessions[c.Value]
+		}
+		if !ok {
+			http.Error(w, "unauthenticated", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, user)))
+	})
+}
+
+// Upgrader.HandlerWithRequest gives serve the request: here the user an
+// authentication middleware found, and the room named in the path. The
+// request's context keeps its values for the connection's lifetime.
+func ExampleUpgrader_HandlerWithRequest() {
+	upgrader := &websocket.Upgrader{}
+	mux := http.NewServeMux()
+	mux.Handle("/rooms/{room}", upgrader.HandlerWithRequest(func(c *websocket.Conn, r *http.Request) {
+		user := r.Context().Value(userKey{}).(string)
+		greeting := fmt.Sprintf("%s joined %s", user, r.PathValue("room"))
+		_ = c.WriteMessage(websocket.TextMessage, []byte(greeting))
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}))
+	srv := httptest.NewServer(requireUser(map[string]string{"s3cret": "ana"}, mux))
+	defer srv.Close()
+
+	// Without the session cookie, the middleware refuses the handshake.
+	_, resp, err := websocket.DefaultDialer.Dial(wsURL(srv)+"/rooms/go", nil)
+	fmt.Println(resp.StatusCode, err != nil)
+
+	c, _, err := websocket.DefaultDialer.Dial(wsURL(srv)+"/rooms/go", http.Header{"Cookie": {"session=s3cret"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	_, p, err := c.ReadMessage()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s\n", p)
+	// Output:
+	// 401 true
+	// ana joined go
+}
+
 // With EnableCompression on both sides, permessage-deflate is negotiated
 // and messages of at least 512 bytes travel compressed.
 func ExampleUpgrader_compression() {

@@ -2,8 +2,10 @@ package websocket
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -216,4 +218,123 @@ func TestStressHandlerPipelined(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return strings.Count(logs.String(), "websocket: panic serving") == conns/2
 	}, 5*time.Second, 10*time.Millisecond)
+}
+
+// pipeResponseWriter is an HTTP/2 response writer over one end of a
+// net.Pipe, for RFC 8441 requests built by hand. Like net/http's, it
+// supports deadlines.
+type pipeResponseWriter struct {
+	h  http.Header
+	nc net.Conn
+}
+
+func (w *pipeResponseWriter) Header() http.Header         { return w.h }
+func (w *pipeResponseWriter) WriteHeader(int)             {}
+func (w *pipeResponseWriter) Write(p []byte) (int, error) { return w.nc.Write(p) }
+func (w *pipeResponseWriter) Flush()                      {}
+
+func (w *pipeResponseWriter) SetReadDeadline(t time.Time) error  { return w.nc.SetReadDeadline(t) }
+func (w *pipeResponseWriter) SetWriteDeadline(t time.Time) error { return w.nc.SetWriteDeadline(t) }
+
+// ctxKey keys the test's context values.
+type ctxKey string
+
+// TestHandlerWithRequest: serve sees what the request carried (the user an
+// authentication middleware put in the context, the path value, the query,
+// a cookie), its context is not canceled when net/http's handler returns,
+// and a panic is handled alike over HTTP/1.1 and HTTP/2.
+func TestHandlerWithRequest(t *testing.T) {
+	var up Upgrader
+	var logs syncBuffer
+	mux := http.NewServeMux()
+	mux.Handle("/rooms/{room}", up.HandlerWithRequest(func(c *Conn, r *http.Request) {
+		if r.ProtoMajor == 1 {
+			// net/http's handler has returned by now.
+			select {
+			case <-r.Context().Value(ctxKey("returned")).(chan struct{}):
+			case <-time.After(5 * time.Second):
+			}
+		}
+		if r.PathValue("room") == "panic" {
+			_, _, _ = c.ReadMessage()
+			panic("boom")
+		}
+		cookie, _ := r.Cookie("session")
+		msg := fmt.Sprintf("%v %s %s %s ctx=%v body=%v", r.Context().Value(ctxKey("user")),
+			r.PathValue("room"), r.URL.Query().Get("x"), cookie.Value, r.Context().Err(), r.Body == http.NoBody)
+		_ = c.WriteMessage(TextMessage, []byte(msg))
+		_, _, _ = c.ReadMessage()
+	}))
+	srvConfig := &http.Server{ErrorLog: log.New(&logs, "", 0)}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie("session"); err != nil || c.Value != "s3cret" {
+			http.Error(w, "unauthenticated", http.StatusUnauthorized)
+			return
+		}
+		returned := make(chan struct{})
+		defer close(returned)
+		ctx := context.WithValue(r.Context(), ctxKey("user"), "ana")
+		ctx = context.WithValue(ctx, ctxKey("returned"), returned)
+		if r.ProtoMajor == 2 {
+			ctx = context.WithValue(ctx, http.ServerContextKey, srvConfig)
+		}
+		mux.ServeHTTP(w, r.WithContext(ctx))
+	})
+	srv := httptest.NewUnstartedServer(handler)
+	srv.Config.ErrorLog = srvConfig.ErrorLog
+	srv.Start()
+	defer srv.Close()
+
+	cookie := "session=s3cret"
+	dials := []struct {
+		name string
+		dial func(t *testing.T, path string) *Conn
+	}{
+		{"HTTP/1.1", func(t *testing.T, path string) *Conn {
+			c, _, err := (&Dialer{}).Dial(dialURL(srv)+path, http.Header{"Cookie": {cookie}})
+			require.NoError(t, err)
+			return c
+		}},
+		{"HTTP/2", func(t *testing.T, path string) *Conn {
+			a, b := net.Pipe()
+			t.Cleanup(func() { a.Close(); b.Close() })
+			// (Built as a GET: httptest parses a CONNECT target as an
+			// authority, where HTTP/2 has a :path.)
+			r := httptest.NewRequest(http.MethodGet, "https://127.0.0.1"+path, a)
+			r.Method = http.MethodConnect
+			r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/2.0", 2, 0
+			r.ContentLength = -1
+			r.Header.Set(":protocol", "websocket")
+			r.Header.Set("Sec-WebSocket-Version", "13")
+			r.Header.Set("Cookie", cookie)
+			go handler.ServeHTTP(&pipeResponseWriter{h: http.Header{}, nc: a}, r)
+			return newConn(b, connConfig{isServer: false})
+		}},
+	}
+	for _, d := range dials {
+		t.Run(d.name, func(t *testing.T) {
+			c := d.dial(t, "/rooms/r1?x=1")
+			require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+			_, p, err := c.ReadMessage()
+			require.NoError(t, err)
+			assert.Equal(t, "ana r1 1 s3cret ctx=<nil> body=true", string(p))
+			require.NoError(t, c.Close())
+
+			before := strings.Count(logs.String(), "websocket: panic serving")
+			c = d.dial(t, "/rooms/panic")
+			require.NoError(t, c.WriteMessage(TextMessage, []byte("go")))
+			require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+			_, _, err = c.ReadMessage()
+			assert.True(t, IsCloseError(err, CloseInternalServerErr), "got %v", err)
+			require.Eventually(t, func() bool {
+				return strings.Count(logs.String(), "websocket: panic serving") == before+1
+			}, 5*time.Second, 10*time.Millisecond)
+			assert.Contains(t, logs.String(), "boom")
+		})
+	}
+
+	resp, err := http.Get(srv.URL + "/rooms/r1")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the middleware still guards the endpoint")
 }

@@ -12,7 +12,7 @@ import (
 
 // respond takes the result of hijacking r's connection, writes the 101
 // response described by resp and returns the new Conn. A failure to hijack
-// is answered through w with 500 (*HandshakeError); a failure after the
+// is answered through w with 500 (HandshakeError); a failure after the
 // hijack closes the connection.
 //
 //go:noinline

@@ -188,7 +188,7 @@ func TestUpgradeAfterHijack(t *testing.T) {
 			}
 			if tc.wantErr != nil {
 				assert.ErrorIs(t, err, tc.wantErr)
-				var he *HandshakeError
+				var he HandshakeError
 				assert.False(t, errors.As(err, &he), "no HTTP status was answered")
 				assert.Nil(t, c)
 				assert.Nil(t, gotCfg, "no Conn made")
@@ -234,7 +234,7 @@ func TestUpgradeHijackErrors(t *testing.T) {
 			if tc.wantSentinel != nil {
 				assert.ErrorIs(t, err, tc.wantSentinel)
 			}
-			var he *HandshakeError
+			var he HandshakeError
 			if tc.wantStatus == 0 {
 				assert.False(t, errors.As(err, &he))
 				assert.Zero(t, w.Body.Len())
@@ -347,10 +347,10 @@ func TestAppendHandshakeResponse(t *testing.T) {
 }
 
 func TestHandshakeErrorMessage(t *testing.T) {
-	err := &HandshakeError{Status: http.StatusForbidden, Err: ErrOriginDenied}
+	err := HandshakeError{Status: http.StatusForbidden, Err: ErrOriginDenied}
 	assert.Equal(t, "websocket: request origin not allowed (answered 403 Forbidden)", err.Error())
 	assert.Equal(t, "websocket: handshake failed (answered 500 Internal Server Error)",
-		(&HandshakeError{Status: 500}).Error())
+		HandshakeError{Status: 500}.Error())
 	assert.ErrorIs(t, err, ErrOriginDenied)
 }
 

@@ -8,9 +8,9 @@ import (
 	"github.com/wsup/websocket/internal/deflate"
 )
 
-// PreparedMessage is a data message framed once, and compressed once per
-// set of negotiated deflate parameters, for sending to many connections
-// (broadcast). It is safe for concurrent use.
+// PreparedMessage is a message framed once, and (a data message)
+// compressed once per set of negotiated deflate parameters, for sending to
+// many connections (broadcast). It is safe for concurrent use.
 type PreparedMessage struct {
 	messageType int
 	data        []byte
@@ -26,11 +26,19 @@ type prepKey struct {
 	level      int
 }
 
-// NewPreparedMessage returns a PreparedMessage holding a copy of data. It
-// returns ErrBadMessageType unless messageType is TextMessage or
-// BinaryMessage.
+// NewPreparedMessage returns a PreparedMessage holding a copy of data.
+// messageType is any message type, as in gorilla/websocket: TextMessage,
+// BinaryMessage, or a control type (CloseMessage, PingMessage,
+// PongMessage). It returns ErrBadMessageType for another type, and
+// ErrControlTooLong for a control message over 125 bytes.
 func NewPreparedMessage(messageType int, data []byte) (*PreparedMessage, error) {
-	if messageType != TextMessage && messageType != BinaryMessage {
+	switch messageType {
+	case TextMessage, BinaryMessage:
+	case CloseMessage, PingMessage, PongMessage:
+		if len(data) > frame.MaxControlPayload {
+			return nil, ErrControlTooLong
+		}
+	default:
 		return nil, ErrBadMessageType
 	}
 	return &PreparedMessage{
@@ -44,9 +52,14 @@ func NewPreparedMessage(messageType int, data []byte) (*PreparedMessage, error) 
 // server connection sends the frame encoded once for all connections with
 // the same compression settings; a connection that compresses with context
 // takeover compresses for itself, since its frames depend on its history,
-// and a client connection masks its own copy. It is safe for concurrent
-// use.
+// and a client connection masks its own copy. A control message is sent as
+// WriteControl sends it with a zero deadline: it does not wait for a data
+// message in progress. Errors are as for WriteMessage. It is safe for
+// concurrent use.
 func (c *Conn) WritePreparedMessage(pm *PreparedMessage) error {
+	if pm.messageType != TextMessage && pm.messageType != BinaryMessage {
+		return c.WriteControl(pm.messageType, pm.data, time.Time{})
+	}
 	if err := c.lockMsg(nil); err != nil {
 		return err
 	}

@@ -18,8 +18,10 @@ func TestPreparedMessage(t *testing.T) {
 	msg := jsonLike(4000)
 	pm, err := NewPreparedMessage(TextMessage, msg)
 	require.NoError(t, err)
-	_, err = NewPreparedMessage(PingMessage, nil)
+	_, err = NewPreparedMessage(7, nil)
 	assert.ErrorIs(t, err, ErrBadMessageType)
+	_, err = NewPreparedMessage(PingMessage, make([]byte, 126))
+	assert.ErrorIs(t, err, ErrControlTooLong)
 
 	pairs := map[string]func() (*Conn, *Conn){
 		"plain": func() (*Conn, *Conn) { return connPair(t) },

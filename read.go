@@ -323,10 +323,7 @@ func (c *Conn) readPayloadLocked(p []byte) (int, error) {
 		}
 	}
 	if err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return n, c.setReadErrLocked(err)
+		return n, c.setReadErrLocked(eofError(err))
 	}
 	return n, nil
 }
@@ -371,7 +368,7 @@ func (c *Conn) discardMessageLocked() error {
 		}
 		if c.br.Buffered() == 0 {
 			if _, err := c.br.Peek(1); err != nil {
-				return c.setReadErrLocked(eofError(err, 1))
+				return c.setReadErrLocked(eofError(err))
 			}
 		}
 		b := c.br.Bytes()
@@ -449,10 +446,10 @@ func (c *Conn) readHeaderLocked() (frame.Header, error) {
 		var b []byte
 		b, err = c.br.Peek(2)
 		if err != nil {
-			return frame.Header{}, c.setReadErrLocked(eofError(err, len(b)))
+			return frame.Header{}, c.setReadErrLocked(eofError(err))
 		}
 		if b, err = c.br.Peek(frame.HeaderSize(b[0], b[1])); err != nil {
-			return frame.Header{}, c.setReadErrLocked(eofError(err, 1))
+			return frame.Header{}, c.setReadErrLocked(eofError(err))
 		}
 		h, n, err = frame.Parse(b)
 	}
@@ -464,17 +461,16 @@ func (c *Conn) readHeaderLocked() (frame.Header, error) {
 	return h, nil
 }
 
-// eofError turns io.EOF inside a frame into io.ErrUnexpectedEOF. A clean
-// EOF between frames (the peer closed TCP without a close frame) becomes a
-// *CloseError with CloseAbnormalClosure, as in gorilla/websocket.
-func eofError(err error, got int) error {
+// eofError turns io.EOF from the network (the peer's connection ended
+// without a close frame, in a frame or between two) into an abnormal
+// closure, as in gorilla/websocket: a *CloseError with
+// CloseAbnormalClosure that wraps io.ErrUnexpectedEOF. Other errors are
+// returned as they are.
+func eofError(err error) error {
 	if err != io.EOF {
 		return err
 	}
-	if got > 0 {
-		return io.ErrUnexpectedEOF
-	}
-	return &CloseError{Code: CloseAbnormalClosure, Text: io.ErrUnexpectedEOF.Error()}
+	return &CloseError{Code: CloseAbnormalClosure, Text: io.ErrUnexpectedEOF.Error(), cause: io.ErrUnexpectedEOF}
 }
 
 // checkHeaderLocked applies the framing rules that depend on the

@@ -142,7 +142,7 @@ type Upgrader struct {
 // the request r and returns the new connection.
 //
 // It checks the request before taking over the connection, and on failure
-// answers through w and returns a *HandshakeError (see its Status) wrapping
+// answers through w and returns a HandshakeError (see its Status) wrapping
 // one of the Err... variables:
 //
 //   - method other than GET: 405 with "Allow: GET" (ErrBadMethod);
@@ -176,7 +176,7 @@ type Upgrader struct {
 // after its request that net/http already buffered are kept for the Conn.
 // After the hijack, Upgrade clears the connection's deadlines, and a failure
 // (writing the response) closes the connection and returns an error that is
-// not a *HandshakeError. If w's connection was already hijacked, Upgrade
+// not a HandshakeError. If w's connection was already hijacked, Upgrade
 // writes nothing and returns an error wrapping http.ErrHijacked. The handler
 // must not use w after a successful Upgrade.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request, responseHeader http.Header) (*Conn, error) {
@@ -261,7 +261,7 @@ func (u *Upgrader) check(w http.ResponseWriter, r *http.Request, responseHeader 
 
 // reject answers the refused request r with status, the protocol headers
 // given as name/value pairs in hdr, and a short text body (or through
-// u.Error), and returns the matching *HandshakeError.
+// u.Error), and returns the matching HandshakeError.
 func (u *Upgrader) reject(w http.ResponseWriter, r *http.Request, status int, reason error, hdr ...string) (*Conn, error) {
 	h := w.Header()
 	for i := 0; i+1 < len(hdr); i += 2 {
@@ -275,7 +275,7 @@ func (u *Upgrader) reject(w http.ResponseWriter, r *http.Request, status int, re
 	} else {
 		http.Error(w, reason.Error(), status)
 	}
-	return nil, &HandshakeError{Status: status, Err: reason}
+	return nil, HandshakeError{Status: status, Err: reason}
 }
 
 // originAllowed runs u.CheckOrigin, or the same-origin check when it is nil.

@@ -129,7 +129,7 @@ func TestUpgradeRequestBody(t *testing.T) {
 				return
 			}
 			assert.ErrorIs(t, res.err, ErrRequestBody)
-			var he *HandshakeError
+			var he HandshakeError
 			require.ErrorAs(t, res.err, &he)
 			assert.Equal(t, tc.status, he.Status)
 			assert.Empty(t, res.msgs)

@@ -284,7 +284,7 @@ func TestUpgradeRejectionOverTCP(t *testing.T) {
 				assert.Equal(t, v, resp.Header.Get(k), "header %s", k)
 			}
 			res := waitResult(t, results)
-			var he *HandshakeError
+			var he HandshakeError
 			require.ErrorAs(t, res.err, &he)
 			assert.Equal(t, tc.status, he.Status)
 		})

@@ -284,7 +284,7 @@ func TestUpgradeRejections(t *testing.T) {
 			assert.Nil(t, c)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, tc.sentinel)
-			var he *HandshakeError
+			var he HandshakeError
 			require.ErrorAs(t, err, &he)
 			assert.Equal(t, tc.status, he.Status)
 			assert.Contains(t, err.Error(), http.StatusText(tc.status))
@@ -366,7 +366,7 @@ func TestUpgradeErrorCallback(t *testing.T) {
 			c, err := u.Upgrade(w, r, nil)
 			assert.Nil(t, c)
 			assert.Equal(t, 1, calls)
-			var he *HandshakeError
+			var he HandshakeError
 			require.ErrorAs(t, err, &he)
 			assert.Equal(t, tc.status, he.Status)
 			assert.ErrorIs(t, err, tc.sentinel)
@@ -391,7 +391,7 @@ func TestUpgradeNilArguments(t *testing.T) {
 	assert.Error(t, err)
 	_, err = u.Upgrade(httptest.NewRecorder(), nil, nil)
 	assert.Error(t, err)
-	var he *HandshakeError
+	var he HandshakeError
 	assert.False(t, errors.As(err, &he), "no response was written")
 }
 

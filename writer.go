@@ -5,6 +5,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/wsup/websocket/frame"
 )
@@ -17,23 +18,38 @@ var (
 	errWriterEnded = errors.New("websocket: message writer ended: left open while another write waited")
 )
 
-// NextWriter returns a writer for a new data message of the given type
-// (TextMessage or BinaryMessage). The message goes out in fragments as the
-// write buffer fills; Close sends the final fragment and must be called.
-// While the message is going out (from its first fragment to Close) other
-// data writes wait; control frames do not. A writer that is dropped before
-// its first fragment went out holds nothing and sends nothing. One that
-// holds the connection without a call for the write stall bound (see
-// Upgrader.WriteTimeout) while another write waits is ended: its message
-// is finished as it stands and its later calls return an error, so a
-// writer left open, even by the goroutine that then asks for another, does
-// not block the connection for good.
+// NextWriter returns a writer for a new message of the given type.
+//
+// For a data message (TextMessage or BinaryMessage) the message goes out in
+// fragments as the write buffer fills; Close sends the final fragment and
+// must be called. While the message is going out (from its first fragment
+// to Close) other data writes wait; control frames do not. A writer that is
+// dropped before its first fragment went out holds nothing and sends
+// nothing. One that holds the connection without a call for the write
+// stall bound (see Upgrader.WriteTimeout) while another write waits is
+// ended: its message is finished as it stands and its later calls return
+// an error, so a writer left open, even by the goroutine that then asks
+// for another, does not block the connection for good.
+//
+// For a control message (CloseMessage, PingMessage or PongMessage), as in
+// gorilla/websocket, the writer collects the payload, at most 125 bytes: a
+// Write that would take it past that returns ErrControlTooLong, and so
+// does Close, which then sends nothing. Close sends the payload as one
+// control frame, as WriteControl does with a zero deadline; the writer
+// never holds up data messages.
 //
 // It returns ErrBadMessageType for another type, and ErrCloseSent or the
 // connection's write error when no more messages can be written. It is
 // safe for concurrent use; the returned writer is for one goroutine.
 func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
-	if messageType != TextMessage && messageType != BinaryMessage {
+	switch messageType {
+	case TextMessage, BinaryMessage:
+	case CloseMessage, PingMessage, PongMessage:
+		if err := c.writeEndedErr(); err != nil {
+			return nil, err
+		}
+		return &controlWriter{c: c, messageType: messageType}, nil
+	default:
 		return nil, ErrBadMessageType
 	}
 	if err := c.writeEndedErr(); err != nil {
@@ -44,6 +60,39 @@ func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
 	w.buf = c.getWriteBuf()
 	w.n = frame.MaxHeaderSize
 	return w, nil
+}
+
+// controlWriter collects the payload of a control message for NextWriter;
+// Close sends it with WriteControl. It takes no write lock before Close.
+type controlWriter struct {
+	c           *Conn
+	messageType int
+	payload     [frame.MaxControlPayload]byte
+	n           int   // bytes in payload
+	err         error // sticky: ErrControlTooLong, or errWriterClosed after Close
+}
+
+// Write adds p to the payload.
+func (w *controlWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if len(p) > len(w.payload)-w.n {
+		w.err = ErrControlTooLong
+		return 0, w.err
+	}
+	w.n += copy(w.payload[w.n:], p)
+	return len(p), nil
+}
+
+// Close sends the control frame, unless the payload grew too long.
+func (w *controlWriter) Close() error {
+	if err := w.err; err != nil {
+		w.err = errWriterClosed
+		return err
+	}
+	w.err = errWriterClosed
+	return w.c.WriteControl(w.messageType, w.payload[:w.n], time.Time{})
 }
 
 // messageWriter streams one data message as fragments.

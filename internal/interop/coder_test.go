@@ -237,7 +237,7 @@ func TestCoderHandshakeOrigin(t *testing.T) {
 				return
 			}
 			assert.Error(t, err)
-			var he *websocket.HandshakeError
+			var he websocket.HandshakeError
 			require.ErrorAs(t, recv(t, ts.upgradeErrs, "server Upgrade error"), &he)
 			assert.ErrorIs(t, he, websocket.ErrOriginDenied)
 		})
@@ -279,7 +279,7 @@ func TestHTTPClientRejected(t *testing.T) {
 			for k, v := range tc.wantHeader {
 				assert.Equal(t, v, resp.Header.Get(k), "response header %s", k)
 			}
-			var he *websocket.HandshakeError
+			var he websocket.HandshakeError
 			require.ErrorAs(t, recv(t, ts.upgradeErrs, "server Upgrade error"), &he)
 			assert.Equal(t, tc.wantStatus, he.Status)
 		})

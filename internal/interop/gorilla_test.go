@@ -241,7 +241,7 @@ func TestGorillaHandshakeOrigin(t *testing.T) {
 				return
 			}
 			assert.ErrorIs(t, err, gorilla.ErrBadHandshake)
-			var he *websocket.HandshakeError
+			var he websocket.HandshakeError
 			require.ErrorAs(t, recv(t, ts.upgradeErrs, "server Upgrade error"), &he)
 			assert.Equal(t, tc.wantStatus, he.Status)
 			assert.ErrorIs(t, he, websocket.ErrOriginDenied)
@@ -282,5 +282,20 @@ func TestGorillaConcurrentServerWrites(t *testing.T) {
 			serverErr := recv(t, results, "server result")
 			assert.Truef(t, websocket.IsCloseError(serverErr, websocket.CloseNormalClosure), "server: want close 1000 after all writes, got %v", serverErr)
 		})
+	}
+}
+
+// TestGorillaCloseErrorText: wsup's CloseError.Error gives gorilla's text
+// for every code, named or not, with and without a reason.
+func TestGorillaCloseErrorText(t *testing.T) {
+	codes := []int{0, 999, 3000, 4000, 4999, 65535}
+	for code := 1000; code <= 1016; code++ {
+		codes = append(codes, code)
+	}
+	for _, code := range codes {
+		for _, text := range []string{"", "reason"} {
+			want := (&gorilla.CloseError{Code: code, Text: text}).Error()
+			assert.Equal(t, want, (&websocket.CloseError{Code: code, Text: text}).Error())
+		}
 	}
 }
