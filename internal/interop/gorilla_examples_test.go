@@ -183,6 +183,11 @@ func TestGorillaExamplesBuild(t *testing.T) {
 			fi, err := os.Stat(bin)
 			require.NoError(t, err)
 			assert.True(t, fi.Mode().IsRegular() && fi.Mode()&0o111 != 0, "%s is an executable", bin)
+			// The binary holds this repository's wsup and no gorilla.
+			info, err := exec.Command("go", "version", "-m", bin).CombinedOutput()
+			require.NoError(t, err, "go version -m: %s", info)
+			assert.Contains(t, string(info), "\tdep\tgithub.com/wsup/websocket\tv0.0.0\n\t=>\t"+repoRoot(t)+"\t", "go version -m %s", bin)
+			assert.NotContains(t, string(info), "gorilla", "go version -m %s", bin)
 		})
 	}
 }
@@ -442,6 +447,37 @@ func TestGorillaChatExample(t *testing.T) {
 			assert.Equal(t, 1009, b.Code, "close code after B's oversized message")
 			assert.Equal(t, 1000, a.Code, "close code answering A's close")
 			t.Logf("%s: A got %d lines in %d frames, B %d lines in %d frames", impl, len(a.Lines), a.Frames, len(b.Lines), b.Frames)
+			requireNoRace(t, p)
+		})
+	}
+}
+
+func TestGorillaCommandExample(t *testing.T) {
+	cat, err := exec.LookPath("cat")
+	if err != nil {
+		t.Skip("cat is not in PATH: the command example is checked by TestGorillaExamplesBuild only")
+	}
+	type message struct {
+		Data   string `json:"data"`
+		Binary bool   `json:"binary"`
+	}
+	// The example writes each message and a newline to the command's stdin
+	// and sends each line of its stdout as a text message.
+	sent := []message{{"hello from node", false}, {"héllo wörld ✓ 日本語 🎉", false}, {"", false}}
+	msgs, err := json.Marshal(sent)
+	require.NoError(t, err)
+	for _, impl := range exampleImpls {
+		t.Run(impl, func(t *testing.T) {
+			bin, dir := requireExample(t, exampleTargetNamed(t, "command"), impl)
+			p, addr := startExampleServer(t, bin, dir, cat)
+			steps := runExampleNode(t, "echo", "ws://"+addr+"/ws", string(msgs))
+			require.Len(t, steps, len(sent)+1, "steps: %+v", steps)
+			for i, m := range sent {
+				require.NotNil(t, steps[i].Got, "line %d not sent back", i)
+				assert.Equal(t, m.Data, *steps[i].Got, "line %d from cat", i)
+				assert.False(t, steps[i].Binary, "line %d is text", i)
+			}
+			assert.Equal(t, 1000, steps[len(sent)].Code, "close code the command example answered with")
 			requireNoRace(t, p)
 		})
 	}
