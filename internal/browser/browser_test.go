@@ -316,6 +316,7 @@ func runChromium(t *testing.T, h2 bool) session {
 		sess    session
 		gotRes  bool
 		gotSess bool
+		retried bool
 	)
 	for !gotRes || !gotSess {
 		select {
@@ -324,6 +325,17 @@ func runChromium(t *testing.T, h2 bool) session {
 		case sess = <-sessions:
 			gotSess = true
 		case err := <-exited:
+			var ee *exec.ExitError
+			if !gotRes && !gotSess && !retried && errors.As(err, &ee) && !ee.Exited() {
+				// Killed by a signal before the page reported anything:
+				// headless Chromium occasionally crashes at start-up on
+				// these machines (a segmentation fault before any page
+				// loads). One more start; a second crash fails the test.
+				retried = true
+				t.Logf("chromium crashed at start-up (%v), starting it once more; its output:\n%s", err, chromiumLog(logPath))
+				exited, logPath = startChromium(t, ctx, bin, srv.URL+"/", flags...)
+				continue
+			}
 			t.Fatalf("chromium exited before the test finished (%v); its output:\n%s", err, chromiumLog(logPath))
 		case <-ctx.Done():
 			t.Fatalf("timed out (results posted: %v, server session ended: %v); chromium's output:\n%s",
