@@ -185,6 +185,13 @@ func (w *messageWriter) lock() error {
 		w.err = err
 		return err
 	}
+	if err := w.c.writeEndedErr(); err != nil {
+		// (Before the compressor: a writer that failed may have left it
+		// in the middle of a message.)
+		w.c.unlockMsg()
+		w.err = err
+		return err
+	}
 	w.locked = true
 	w.c.curWriter.Store(w)
 	return nil
