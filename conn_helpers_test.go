@@ -229,3 +229,29 @@ func within[T any](t *testing.T, ch <-chan T, d time.Duration, what string) T {
 		return zero
 	}
 }
+
+// serveOneConn listens on 127.0.0.1, accepts one connection, bounds it by
+// dialTestTimeout and runs serve with it, then closes it; serve gets the
+// accept or deadline error instead (nc nil or unusable) when one occurs.
+// It returns the listener's address; the server stops with the test.
+func serveOneConn(t testing.TB, serve func(nc net.Conn, err error)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		nc, err := ln.Accept()
+		if err != nil {
+			serve(nil, err)
+			return
+		}
+		defer nc.Close()
+		serve(nc, nc.SetDeadline(time.Now().Add(dialTestTimeout)))
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+	})
+	return ln.Addr().String()
+}

@@ -33,21 +33,11 @@ type dialScriptResult struct {
 // dialTestTimeout.
 func startDialScript(t *testing.T, parse bool, respond func(*http.Request) []byte) (addr string, result <-chan dialScriptResult) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
 	res := make(chan dialScriptResult, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	addr = serveOneConn(t, func(nc net.Conn, err error) {
 		var r dialScriptResult
 		defer func() { res <- r }()
-		nc, err := ln.Accept()
-		if err != nil {
-			r.err = err
-			return
-		}
-		defer nc.Close()
-		if r.err = nc.SetDeadline(time.Now().Add(dialTestTimeout)); r.err != nil {
+		if r.err = err; err != nil {
 			return
 		}
 		br := bufio.NewReader(nc)
@@ -72,12 +62,8 @@ func startDialScript(t *testing.T, parse bool, respond func(*http.Request) []byt
 			r.err = nil
 		}
 		r.eof = r.err == nil
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
 	})
-	return ln.Addr().String(), res
+	return addr, res
 }
 
 // awaitScript returns the scripted server's result.

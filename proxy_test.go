@@ -32,21 +32,11 @@ type proxyRecord struct {
 // dialTestTimeout.
 func startConnectProxy(t *testing.T, reply string, onRequest func()) (proxyURL *url.URL, record <-chan proxyRecord) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
 	rec := make(chan proxyRecord, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	addr := serveOneConn(t, func(nc net.Conn, err error) {
 		var r proxyRecord
 		defer func() { rec <- r }()
-		nc, err := ln.Accept()
-		if err != nil {
-			r.err = err
-			return
-		}
-		defer nc.Close()
-		if r.err = nc.SetDeadline(time.Now().Add(dialTestTimeout)); r.err != nil {
+		if r.err = err; err != nil {
 			return
 		}
 		br := bufio.NewReader(nc)
@@ -93,12 +83,8 @@ func startConnectProxy(t *testing.T, reply string, onRequest func()) (proxyURL *
 		go func() { upstream <- relay(target, br) }()
 		_ = relay(nc, target)
 		<-upstream
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
 	})
-	return &url.URL{Scheme: "http", Host: ln.Addr().String()}, rec
+	return &url.URL{Scheme: "http", Host: addr}, rec
 }
 
 // awaitProxy returns the test proxy's record.

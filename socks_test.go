@@ -50,30 +50,16 @@ type socksRecord struct {
 // ends.
 func startSOCKS5(t *testing.T, cfg socksServerConfig) (addr string, record <-chan socksRecord) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
 	rec := make(chan socksRecord, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	addr = serveOneConn(t, func(nc net.Conn, err error) {
 		var r socksRecord
 		defer func() { rec <- r }()
-		nc, err := ln.Accept()
-		if err != nil {
-			r.err = err
-			return
-		}
-		defer nc.Close()
-		if r.err = nc.SetDeadline(time.Now().Add(dialTestTimeout)); r.err != nil {
+		if r.err = err; err != nil {
 			return
 		}
 		r.err = serveSOCKS5(nc, cfg, &r)
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
 	})
-	return ln.Addr().String(), rec
+	return addr, rec
 }
 
 // serveSOCKS5 runs one SOCKS5 session on nc, recording it in r.
