@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -298,28 +297,11 @@ type exampleStep struct {
 // failing the test when it fails or prints something other than JSON lines.
 func runExampleNode(t *testing.T, args ...string) []exampleStep {
 	t.Helper()
-	node := requireNode(t)
-	ctx, cancel := context.WithTimeout(context.Background(), exampleNodeTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, append([]string{"gorilla_examples.mjs"}, args...)...)
-	cmd.Dir = nodeDir
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	runErr := cmd.Run()
-	require.NoError(t, ctx.Err(), "gorilla_examples.mjs did not finish within %v; stdout:\n%s\nstderr:\n%s", exampleNodeTimeout, stdout.String(), stderr.String())
-	var steps []exampleStep
-	sc := bufio.NewScanner(&stdout)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var s exampleStep
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &s), "gorilla_examples.mjs printed a line that is not JSON: %q", sc.Text())
+	steps, out := runNodeJSON[exampleStep](t, requireNode(t), exampleNodeTimeout, "gorilla_examples.mjs", args...)
+	for _, s := range steps {
 		require.NotEqual(t, "error", s.Step, "gorilla_examples.mjs: %s", s.Error)
-		steps = append(steps, s)
 	}
-	require.NoError(t, sc.Err())
-	require.NoError(t, runErr, "gorilla_examples.mjs exit status; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	require.NoError(t, out.err, "gorilla_examples.mjs exit status; stdout:\n%s\nstderr:\n%s", out.stdout, out.stderr)
 	require.NotEmpty(t, steps)
 	require.Equal(t, "done", steps[len(steps)-1].Step)
 	return steps[:len(steps)-1]

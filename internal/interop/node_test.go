@@ -141,26 +141,44 @@ func setupNode() (string, error) {
 // the test when its output is not JSON lines.
 func runNodeClient(t *testing.T, node, url string, extraArgs ...string) []nodeStep {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), nodeRunTimeout)
+	steps, out := runNodeJSON[nodeStep](t, node, nodeRunTimeout, "client.mjs", append([]string{url}, extraArgs...)...)
+	assert.NoError(t, out.err, "client.mjs exit status; stderr:\n%s", out.stderr)
+	return steps
+}
+
+// nodeRun is how a Node script ended: its exit error and its output.
+type nodeRun struct {
+	err            error
+	stdout, stderr string
+}
+
+// runNodeJSON runs the Node script (in nodeDir) with args, bounded by
+// timeout, and decodes each line it prints as one S. It fails the test
+// when the script runs out of time or prints a line that is not JSON; the
+// exit status is the caller's to judge.
+func runNodeJSON[S any](t *testing.T, node string, timeout time.Duration, script string, args ...string) ([]S, nodeRun) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, append([]string{"client.mjs", url}, extraArgs...)...)
+	cmd := exec.CommandContext(ctx, node, append([]string{script}, args...)...)
 	cmd.Dir = nodeDir
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	runErr := cmd.Run()
-	require.NoError(t, ctx.Err(), "client.mjs did not finish within %v; stdout:\n%s\nstderr:\n%s", nodeRunTimeout, stdout.String(), stderr.String())
-
-	var steps []nodeStep
+	out := nodeRun{err: runErr, stdout: stdout.String(), stderr: stderr.String()}
+	require.NoError(t, ctx.Err(), "%s did not finish within %v; stdout:\n%s\nstderr:\n%s", script, timeout, out.stdout, out.stderr)
+	var steps []S
 	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var s nodeStep
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &s), "client.mjs printed a line that is not JSON: %q", sc.Text())
+		var s S
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &s), "%s printed a line that is not JSON: %q", script, sc.Text())
 		steps = append(steps, s)
 	}
-	assert.NoError(t, runErr, "client.mjs exit status; stderr:\n%s", stderr.String())
-	return steps
+	require.NoError(t, sc.Err())
+	return steps, out
 }
 
 // checkNodeSteps checks every step client.mjs reported and returns them by
