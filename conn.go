@@ -42,12 +42,6 @@ const (
 	maxBufferSize = 1 << 20
 )
 
-// closeTimeout bounds how long Close and Upgrader.Shutdown (without a
-// deadline) wait for the peer while finishing the closing handshake. Tests
-// raise it, to tell a wait that ends with the peer from one that ends with
-// the bound.
-var closeTimeout = newDurationVar(5 * time.Second)
-
 // durationVar is a duration that tests may change while connections of
 // other tests still run.
 type durationVar struct{ ns atomic.Int64 }
@@ -326,30 +320,6 @@ func nsToTime(ns int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, ns)
-}
-
-// closeNetConn closes the network connection once, stops keepalive, wakes
-// every waiting writer, returns pooled compression state and runs the close
-// hooks. Later calls return net.ErrClosed.
-func (c *Conn) closeNetConn() error {
-	err := net.ErrClosed
-	c.netCloseOnce.Do(func() {
-		err = c.conn.Close()
-		c.wakeMu.Lock()
-		if c.closeTimer != nil {
-			c.closeTimer.Stop()
-		}
-		c.wakeMu.Unlock()
-		if c.keepalive != nil {
-			c.keepalive.stop()
-		}
-		c.broadcast()
-		c.releaseCompression()
-		if c.owner != nil {
-			c.owner.untrack(c)
-		}
-	})
-	return err
 }
 
 // broadcast wakes every goroutine waiting on c.wake.

@@ -2,7 +2,6 @@ package websocket
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"time"
 )
@@ -157,54 +156,4 @@ func (c *Conn) bindWriteContext(ctx context.Context) (unbind func()) {
 		}
 		c.cancelMu.Unlock()
 	}
-}
-
-// Ping sends a ping and waits for the pong that answers it, or until ctx
-// ends (returning ctx.Err()). Pongs are processed by reads, so another
-// goroutine must be reading from the connection meanwhile. When reading
-// stops before the pong arrives, Ping returns the read's error. It is safe
-// for concurrent use; pongs are matched to pings by their payload.
-func (c *Conn) Ping(ctx context.Context) error {
-	var payload [8]byte
-	id := c.pingSeq.Add(1)
-	binary.BigEndian.PutUint64(payload[:], id)
-	ch := make(chan struct{})
-	c.pingMu.Lock()
-	if c.pings == nil {
-		c.pings = make(map[uint64]chan struct{})
-	}
-	c.pings[id] = ch
-	c.pingMu.Unlock()
-	defer func() {
-		c.pingMu.Lock()
-		delete(c.pings, id)
-		c.pingMu.Unlock()
-	}()
-	if err := c.writeControlContext(ctx, PingMessage, payload[:]); err != nil {
-		return err
-	}
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.closeReceived:
-		// readErr was set before closeReceived was closed and no longer
-		// changes.
-		return c.readErr
-	}
-}
-
-// notifyPong wakes the Ping waiting for this pong payload, if any.
-func (c *Conn) notifyPong(payload []byte) {
-	if len(payload) != 8 {
-		return
-	}
-	id := binary.BigEndian.Uint64(payload)
-	c.pingMu.Lock()
-	if ch, ok := c.pings[id]; ok {
-		close(ch)
-		delete(c.pings, id)
-	}
-	c.pingMu.Unlock()
 }

@@ -57,16 +57,7 @@ func (u *Upgrader) upgradeH2(w http.ResponseWriter, r *http.Request, responseHea
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
 	nc := newStreamConn(r, w, rc)
-	c := newConn(nc, connConfig{
-		isServer:        true,
-		subprotocol:     resp.subprotocol,
-		readBufferSize:  u.ReadBufferSize,
-		writeBufferSize: u.WriteBufferSize,
-		writeBufferPool: u.WriteBufferPool,
-		noCoalesce:      u.DisableWriteCoalescing,
-		compress:        resp.compress,
-	})
-	return u.track(c)
+	return u.serverConn(nc, &resp, nil)
 }
 
 // streamConn is a net.Conn over an HTTP/2 stream: reads from the request

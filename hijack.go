@@ -82,6 +82,14 @@ func (u *Upgrader) respond(w http.ResponseWriter, r *http.Request, resp *handsha
 		}
 	}
 
+	ok = true
+	return u.serverConn(nc, resp, br)
+}
+
+// serverConn makes the Conn of an accepted handshake, over a hijacked
+// connection (br holds what net/http buffered) or an HTTP/2 stream (br is
+// nil), and tracks it for Shutdown.
+func (u *Upgrader) serverConn(nc net.Conn, resp *handshakeResponse, br *bufio.Reader) (*Conn, error) {
 	cfg := connConfig{
 		isServer:        true,
 		subprotocol:     resp.subprotocol,
@@ -92,10 +100,9 @@ func (u *Upgrader) respond(w http.ResponseWriter, r *http.Request, resp *handsha
 		br:              br,
 		compress:        resp.compress,
 	}
-	ok = true
 	var c *Conn
-	if u.connHook != nil {
-		c = u.connHook(nc, cfg)
+	if newConnHook != nil {
+		c = newConnHook(u, nc, cfg)
 	} else {
 		c = newConn(nc, cfg)
 	}
@@ -104,6 +111,11 @@ func (u *Upgrader) respond(w http.ResponseWriter, r *http.Request, resp *handsha
 	}
 	return u.track(c)
 }
+
+// newConnHook, when non-nil, replaces newConn for server connections. It is
+// nil outside tests; the package's TestMain sets it to observe (or replace)
+// the Conn a given Upgrader makes.
+var newConnHook func(u *Upgrader, nc net.Conn, cfg connConfig) *Conn
 
 // appendHandshakeResponse appends the complete 101 Switching Protocols
 // response for resp to dst. Every part was validated by prepareResponse.

@@ -167,11 +167,12 @@ func TestUpgradeAfterHijack(t *testing.T) {
 			}
 			w := &hijackWriter{ResponseRecorder: httptest.NewRecorder(), conn: tc.conn, brw: brw}
 			var gotCfg *connConfig
-			u := &Upgrader{HandshakeTimeout: tc.timeout, connHook: func(nc net.Conn, cfg connConfig) *Conn {
+			u := &Upgrader{HandshakeTimeout: tc.timeout}
+			setConnHook(t, u, func(nc net.Conn, cfg connConfig) *Conn {
 				assert.Same(t, tc.conn, nc)
 				gotCfg = &cfg
 				return newConn(nc, cfg)
-			}}
+			})
 			before := time.Now()
 			c, err := u.Upgrade(w, newHandshakeRequest(), nil)
 
@@ -279,8 +280,8 @@ func TestUpgradeAllocs(t *testing.T) {
 			brw := bufio.NewReadWriter(bufio.NewReader(strings.NewReader("")), bufio.NewWriter(conn))
 			w := &hijackWriter{ResponseRecorder: httptest.NewRecorder(), conn: conn, brw: brw}
 			c := &Conn{}
-			u := &Upgrader{Subprotocols: []string{"chat"}, HandshakeTimeout: time.Hour,
-				connHook: func(net.Conn, connConfig) *Conn { return c }}
+			u := &Upgrader{Subprotocols: []string{"chat"}, HandshakeTimeout: time.Hour}
+			setConnHook(t, u, func(net.Conn, connConfig) *Conn { return c })
 			var err error
 			// Upgrade drops the hijacked writer's buffer after use, as
 			// net/http never uses it again; every real hijack hands over
@@ -407,7 +408,8 @@ func TestHijackedWriterReleased(t *testing.T) {
 	conn := &fakeConn{}
 	brw := bufio.NewReadWriter(bufio.NewReader(strings.NewReader("")), bufio.NewWriter(conn))
 	w := &hijackWriter{ResponseRecorder: httptest.NewRecorder(), conn: conn, brw: brw}
-	u := &Upgrader{connHook: func(net.Conn, connConfig) *Conn { return &Conn{} }}
+	u := &Upgrader{}
+	setConnHook(t, u, func(net.Conn, connConfig) *Conn { return &Conn{} })
 	_, err := u.Upgrade(w, r, nil)
 	require.NoError(t, err)
 	assert.Contains(t, conn.out.String(), "101 Switching Protocols")

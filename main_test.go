@@ -2,12 +2,35 @@ package websocket
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
+
+// connHooks maps an *Upgrader to the function that makes its Conns in
+// place of newConn (a func(net.Conn, connConfig) *Conn); see setConnHook.
+var connHooks sync.Map
+
+func init() {
+	newConnHook = func(u *Upgrader, nc net.Conn, cfg connConfig) *Conn {
+		if f, ok := connHooks.Load(u); ok {
+			return f.(func(net.Conn, connConfig) *Conn)(nc, cfg)
+		}
+		return newConn(nc, cfg)
+	}
+}
+
+// setConnHook makes fn build the Conns u accepts, in place of newConn,
+// until the test ends: tests observe the negotiated connConfig this way.
+func setConnHook(t *testing.T, u *Upgrader, fn func(net.Conn, connConfig) *Conn) {
+	t.Helper()
+	connHooks.Store(u, fn)
+	t.Cleanup(func() { connHooks.Delete(u) })
+}
 
 // TestMain fails the run when goroutines started by the tests are still
 // alive after they finish: a leaked goroutine is a bug in the library or in

@@ -3,7 +3,6 @@ package websocket
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -132,10 +131,6 @@ type Upgrader struct {
 	// Hooks observe connections and rejected handshakes; unset hooks cost
 	// nothing.
 	Hooks Hooks
-
-	// connHook, when non-nil, replaces newConn. Tests use it to observe the
-	// negotiated connConfig.
-	connHook func(net.Conn, connConfig) *Conn
 }
 
 // Upgrade performs the server side of the WebSocket opening handshake for

@@ -37,7 +37,7 @@ func upgradeServer(t *testing.T, u *Upgrader, respHeader http.Header, wrap func(
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var res upgradeResult
 		uu := *u
-		uu.connHook = func(nc net.Conn, cfg connConfig) *Conn {
+		connHooks.Store(&uu, func(nc net.Conn, cfg connConfig) *Conn {
 			res.nc, res.cfg = nc, cfg
 			if readEarly > 0 && cfg.br != nil {
 				_ = nc.SetReadDeadline(time.Now().Add(testIOTimeout))
@@ -47,7 +47,8 @@ func upgradeServer(t *testing.T, u *Upgrader, respHeader http.Header, wrap func(
 				_ = nc.SetReadDeadline(time.Time{})
 			}
 			return newConn(nc, cfg)
-		}
+		})
+		defer connHooks.Delete(&uu)
 		if wrap != nil {
 			w = wrap(w)
 		}

@@ -5,7 +5,7 @@ package websocket
 import "net"
 
 // kernelPending reports that the unread bytes of nc are unknown: only
-// Linux is asked (pending_linux.go).
+// Linux is asked (sockqueue_linux.go).
 func kernelPending(net.Conn) (int, bool) { return 0, false }
 
 // kernelUnacked reports that the unacknowledged bytes of nc are unknown.

@@ -9,6 +9,10 @@ import (
 	"syscall"
 )
 
+// This file holds all direct socket access on Unix: reads into a buffer
+// taken only once data is there (readBuffer) and writes that never wait
+// (the coalescer's flush). rawconn_other.go has the fallbacks.
+
 // rawConnOf returns the syscall.RawConn of a plain TCP or Unix socket, or
 // nil for any other connection. Only these exact types qualify: a wrapper
 // that embeds one may do its own reading, which must not be bypassed.
@@ -82,4 +86,26 @@ func (b *readBuffer) readOpError(err error) error {
 	}
 	la := b.nc.LocalAddr()
 	return &net.OpError{Op: "read", Net: la.Network(), Source: la, Addr: b.nc.RemoteAddr(), Err: err}
+}
+
+// write is noWaitWriter's RawConn callback: it writes as much of w.b as
+// the socket takes now and reports true, never asking to wait.
+func (w *noWaitWriter) write(fd uintptr) bool {
+	for w.n < len(w.b) {
+		k, e := syscall.Write(int(fd), w.b[w.n:])
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != nil {
+			if e != syscall.EAGAIN {
+				w.err = os.NewSyscallError("write", e)
+			}
+			break
+		}
+		if k <= 0 {
+			break
+		}
+		w.n += k
+	}
+	return true // done, written or not: never wait here
 }
