@@ -72,18 +72,8 @@ func newClientRequest(urlStr string, requestHeader http.Header, subprotocols []s
 		Host:       u.Host,
 	}
 	for k, vs := range requestHeader {
-		if !isToken(k) {
-			return nil, fmt.Errorf("%w: invalid header name %q", errBadRequestHeader, k)
-		}
-		for _, v := range vs {
-			if !isValidHeaderValue(v) {
-				return nil, fmt.Errorf("%w: invalid value for %s", errBadRequestHeader, k)
-			}
-		}
-		for _, reserved := range reservedRequestHeaders {
-			if asciiEqualFold(k, reserved) {
-				return nil, fmt.Errorf("%w: %s is set by the handshake", errBadRequestHeader, k)
-			}
+		if problem := checkHeaderField(k, vs, reservedRequestHeaders[:], "the handshake"); problem != "" {
+			return nil, fmt.Errorf("%w: %s", errBadRequestHeader, problem)
 		}
 		switch {
 		case asciiEqualFold(k, "Host"):

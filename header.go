@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -204,4 +205,25 @@ func Subprotocols(r *http.Request) []string {
 		return nil
 	}
 	return headerTokens(r.Header, hdrWSProtocol)
+}
+
+// checkHeaderField returns why the header field k: vs, given by the
+// application, cannot be written into a handshake, or "" when it can: a
+// name that is not a token, a value with control characters, or a name
+// among reserved, which the library writes itself ("is set by " + setBy).
+func checkHeaderField(k string, vs []string, reserved []string, setBy string) string {
+	if !isToken(k) {
+		return fmt.Sprintf("invalid header name %q", k)
+	}
+	for _, v := range vs {
+		if !isValidHeaderValue(v) {
+			return "invalid value for " + k
+		}
+	}
+	for _, r := range reserved {
+		if asciiEqualFold(k, r) {
+			return k + " is set by " + setBy
+		}
+	}
+	return ""
 }

@@ -321,18 +321,8 @@ func (u *Upgrader) prepareResponse(r *http.Request, responseHeader http.Header) 
 	resp := handshakeResponse{header: responseHeader}
 	protocolValues := 0
 	for k, vs := range responseHeader {
-		if !isToken(k) {
-			return resp, fmt.Errorf("%w: invalid header name %q", ErrBadResponseHeader, k)
-		}
-		for _, reserved := range reservedResponseHeaders {
-			if asciiEqualFold(k, reserved) {
-				return resp, fmt.Errorf("%w: %s is set by the library", ErrBadResponseHeader, k)
-			}
-		}
-		for _, v := range vs {
-			if !isValidHeaderValue(v) {
-				return resp, fmt.Errorf("%w: invalid value for %s", ErrBadResponseHeader, k)
-			}
+		if problem := checkHeaderField(k, vs, reservedResponseHeaders[:], "the library"); problem != "" {
+			return resp, fmt.Errorf("%w: %s", ErrBadResponseHeader, problem)
 		}
 		if asciiEqualFold(k, hdrWSProtocol) {
 			protocolValues += len(vs)
