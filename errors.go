@@ -9,23 +9,26 @@ import (
 	"github.com/wsup/websocket/frame"
 )
 
-// Close status codes, as in RFC 6455 section 7.4.1 and the IANA registry.
-// The values match gorilla/websocket's constants.
+// Close status codes (RFC 6455 section 7.4.1), under gorilla/websocket's
+// names and with its values. They are defined once, in the frame package:
+// each is the int value of the frame.StatusCode of the same meaning
+// (CloseInternalServerErr is frame.StatusInternalError). frame also names
+// 1014, frame.StatusBadGateway.
 const (
-	CloseNormalClosure           = 1000
-	CloseGoingAway               = 1001
-	CloseProtocolError           = 1002
-	CloseUnsupportedData         = 1003
-	CloseNoStatusReceived        = 1005
-	CloseAbnormalClosure         = 1006
-	CloseInvalidFramePayloadData = 1007
-	ClosePolicyViolation         = 1008
-	CloseMessageTooBig           = 1009
-	CloseMandatoryExtension      = 1010
-	CloseInternalServerErr       = 1011
-	CloseServiceRestart          = 1012
-	CloseTryAgainLater           = 1013
-	CloseTLSHandshake            = 1015
+	CloseNormalClosure           = int(frame.StatusNormalClosure)
+	CloseGoingAway               = int(frame.StatusGoingAway)
+	CloseProtocolError           = int(frame.StatusProtocolError)
+	CloseUnsupportedData         = int(frame.StatusUnsupportedData)
+	CloseNoStatusReceived        = int(frame.StatusNoStatusReceived)
+	CloseAbnormalClosure         = int(frame.StatusAbnormalClosure)
+	CloseInvalidFramePayloadData = int(frame.StatusInvalidFramePayloadData)
+	ClosePolicyViolation         = int(frame.StatusPolicyViolation)
+	CloseMessageTooBig           = int(frame.StatusMessageTooBig)
+	CloseMandatoryExtension      = int(frame.StatusMandatoryExtension)
+	CloseInternalServerErr       = int(frame.StatusInternalError)
+	CloseServiceRestart          = int(frame.StatusServiceRestart)
+	CloseTryAgainLater           = int(frame.StatusTryAgainLater)
+	CloseTLSHandshake            = int(frame.StatusTLSHandshake)
 )
 
 var (

@@ -10,6 +10,16 @@
 // references to their arguments beyond the call (except where a returned
 // slice is documented to alias an input).
 //
+// The websocket package parses headers in place from its own read buffer
+// (Parse) and encodes them into its write buffer (AppendHeader). ReadHeader
+// and WriteHeader are for code that has only an io.Reader or io.Writer:
+// test peers that send frames a client library never would, proxies that
+// inspect frames, fuzzers (see the ReadHeader example).
+//
+// The close status codes are named here once (StatusCode); the websocket
+// package's Close... constants, under gorilla/websocket's names, are their
+// int values.
+//
 // All functions are safe for concurrent use as long as callers do not
 // share the byte slices or scratch buffers they pass in.
 package frame
