@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"errors"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -156,3 +157,74 @@ func mustPrepare(t *testing.T, mt int, p []byte) *PreparedMessage {
 
 // asNetError is errors.As for a net.Error target.
 func asNetError(err error, target *net.Error) bool { return errors.As(err, target) }
+
+// TestCloseHandshakeFromServer: Close sends 1000, the client's reader sees
+// it and echoes, Close returns after the echo.
+func TestCloseHandshakeFromServer(t *testing.T) {
+	sc, cc := connPair(t)
+	clientErr := make(chan error, 1)
+	go func() {
+		_, _, err := cc.ReadMessage()
+		clientErr <- err
+	}()
+	start := time.Now()
+	require.NoError(t, sc.Close())
+	assert.Less(t, time.Since(start), closeTimeout.get(), "Close waited for the timeout instead of the echo")
+	err := <-clientErr
+	assert.True(t, IsCloseError(err, CloseNormalClosure), "client got %v", err)
+	// The server's reads now fail, and writes report the close.
+	_, _, err = sc.ReadMessage()
+	assert.Error(t, err)
+	assert.ErrorIs(t, sc.WriteMessage(TextMessage, []byte("late")), ErrCloseSent)
+	assert.NoError(t, sc.Close(), "second Close")
+}
+
+// TestCloseWakesBlockedReader: a goroutine blocked in ReadMessage on the
+// server returns once Close runs on another goroutine.
+func TestCloseWakesBlockedReader(t *testing.T) {
+	sc, cc := connPair(t)
+	serverErr := make(chan error, 1)
+	go func() {
+		_, _, err := sc.ReadMessage()
+		serverErr <- err
+	}()
+	go func() { _, _, _ = cc.ReadMessage() }() // the client answers the close
+	time.Sleep(10 * time.Millisecond)
+	require.NoError(t, sc.Close())
+	select {
+	case err := <-serverErr:
+		assert.True(t, IsCloseError(err, CloseNormalClosure), "got %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("reader not woken")
+	}
+}
+
+// TestCloseSilentPeer: a peer that never answers the close frame makes
+// Close give up after the close timeout, not hang.
+func TestCloseSilentPeer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the 5 s close timeout")
+	}
+	s, _ := tcpPair(t)
+	sc := newConn(s, connConfig{isServer: true})
+	start := time.Now()
+	require.NoError(t, sc.Close())
+	assert.GreaterOrEqual(t, time.Since(start), closeTimeout.get()-100*time.Millisecond)
+}
+
+// TestPeerClosesTCP: EOF between frames is an abnormal closure.
+func TestPeerClosesTCP(t *testing.T) {
+	s, c := tcpPair(t)
+	sc := newConn(s, connConfig{isServer: true})
+	require.NoError(t, c.Close())
+	_, _, err := sc.ReadMessage()
+	assert.True(t, IsCloseError(err, CloseAbnormalClosure), "got %v", err)
+	// Mid-frame EOF is unexpected EOF.
+	s, c = tcpPair(t)
+	sc = newConn(s, connConfig{isServer: true})
+	_, err = c.Write(rawFrame{fin: true, op: frame.OpBinary, payload: make([]byte, 10)}.encode()[:9])
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	_, _, err = sc.ReadMessage()
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+}

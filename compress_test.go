@@ -237,3 +237,26 @@ func TestDialerCompression(t *testing.T) {
 	_, _, err := d.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
 	assert.ErrorIs(t, err, ErrBadHandshake)
 }
+
+// TestUpgraderCompression: the Upgrader negotiates permessage-deflate and
+// the connection then compresses.
+func TestUpgraderCompression(t *testing.T) {
+	up := Upgrader{EnableCompression: true, Compression: &CompressionOptions{Threshold: -1}}
+	srv := httptest.NewServer(up.Handler(func(c *Conn) {
+		for {
+			mt, p, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			_ = c.WriteMessage(mt, p)
+		}
+	}))
+	defer srv.Close()
+	rc := rawDial(t, srv, "x-unknown, permessage-deflate; server_max_window_bits=10; client_no_context_takeover")
+	msg := strings.Repeat("compress me ", 50)
+	rc.send(rawFrame{fin: true, rsv: 0x40, op: frame.OpText, payload: deflateRaw(t, []byte(msg))})
+	f, err := rc.read()
+	require.NoError(t, err)
+	assert.True(t, f.h.Rsv1)
+	assert.Less(t, len(f.payload), len(msg))
+}

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -254,4 +256,25 @@ func serveOneConn(t testing.TB, serve func(nc net.Conn, err error)) string {
 		<-done
 	})
 	return ln.Addr().String()
+}
+
+// goroutinesWaitingIn counts the goroutines blocked on network input with
+// fn on their stack.
+func goroutinesWaitingIn(fn string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "[IO wait") && strings.Contains(g, fn) {
+			count++
+		}
+	}
+	return count
 }

@@ -2,11 +2,11 @@ package websocket
 
 import (
 	"bytes"
-	"encoding/binary"
-	"errors"
 	"io"
+	"math"
 	"net"
-	"sync"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,175 +59,6 @@ func TestRoundTripSizes(t *testing.T) {
 	assert.True(t, IsCloseError(waitErr(t, done), CloseNormalClosure))
 }
 
-// TestNextWriterFragments checks that a long NextWriter message goes out as
-// several frames: the first with the message opcode, continuations after,
-// FIN only on the last.
-func TestNextWriterFragments(t *testing.T) {
-	s, c := tcpPair(t)
-	sc := newConn(s, connConfig{isServer: true, writeBufferSize: 16})
-	rc := newRawClient(t, c)
-	w, err := sc.NextWriter(TextMessage)
-	require.NoError(t, err)
-	for i := 0; i < 5; i++ {
-		_, err := w.Write([]byte("0123456789"))
-		require.NoError(t, err)
-	}
-	require.NoError(t, w.Close())
-	var got []byte
-	for i := 0; ; i++ {
-		f, err := rc.read()
-		require.NoError(t, err)
-		if i == 0 {
-			assert.Equal(t, frame.OpText, f.h.Opcode)
-		} else {
-			assert.Equal(t, frame.OpContinuation, f.h.Opcode)
-		}
-		got = append(got, f.payload...)
-		if f.h.Fin {
-			break
-		}
-		require.Less(t, i, 10)
-	}
-	assert.Equal(t, bytes.Repeat([]byte("0123456789"), 5), got)
-	_, err = w.Write([]byte("x"))
-	assert.Error(t, err, "write after Close")
-	assert.Error(t, w.Close(), "second Close")
-}
-
-// TestConcurrentWriters has 50 goroutines write to one Conn; every message
-// must arrive whole, and per writer in order.
-func TestConcurrentWriters(t *testing.T) {
-	sc, cc := connPair(t)
-	const writers, perWriter = 50, 40
-	var wg sync.WaitGroup
-	for g := 0; g < writers; g++ {
-		wg.Add(1)
-		go func(g int) {
-			defer wg.Done()
-			for i := 0; i < perWriter; i++ {
-				msg := make([]byte, 8+(g*31+i*17)%5000)
-				binary.BigEndian.PutUint32(msg, uint32(g))
-				binary.BigEndian.PutUint32(msg[4:], uint32(i))
-				for j := 8; j < len(msg); j++ {
-					msg[j] = byte(g + i + j)
-				}
-				var err error
-				switch i % 3 {
-				case 0:
-					err = sc.WriteMessage(BinaryMessage, msg)
-				case 1:
-					var w io.WriteCloser
-					if w, err = sc.NextWriter(BinaryMessage); err == nil {
-						_, _ = w.Write(msg[:len(msg)/2])
-						_, _ = w.Write(msg[len(msg)/2:])
-						err = w.Close()
-					}
-				default:
-					err = sc.WriteControl(PingMessage, []byte("p"), time.Now().Add(5*time.Second))
-					if err == nil {
-						err = sc.WriteMessage(BinaryMessage, msg)
-					}
-				}
-				if err != nil {
-					t.Errorf("writer %d: %v", g, err)
-					return
-				}
-			}
-		}(g)
-	}
-	next := make([]int, writers)
-	pings := 0
-	cc.SetPingHandler(func(string) error { pings++; return nil })
-	for n := 0; n < writers*perWriter; n++ {
-		require.NoError(t, cc.SetReadDeadline(time.Now().Add(10*time.Second)))
-		_, msg, err := cc.ReadMessage()
-		require.NoError(t, err)
-		require.GreaterOrEqual(t, len(msg), 8)
-		g, i := int(binary.BigEndian.Uint32(msg)), int(binary.BigEndian.Uint32(msg[4:]))
-		require.Less(t, g, writers)
-		assert.Equal(t, next[g], i, "writer %d out of order", g)
-		next[g] = i + 1
-		for j := 8; j < len(msg); j++ {
-			if msg[j] != byte(g+i+j) {
-				t.Fatalf("writer %d message %d corrupt at %d", g, i, j)
-			}
-		}
-	}
-	wg.Wait()
-	assert.Equal(t, writers*((perWriter+1)/3), pings)
-}
-
-// TestCloseHandshakeFromServer: Close sends 1000, the client's reader sees
-// it and echoes, Close returns after the echo.
-func TestCloseHandshakeFromServer(t *testing.T) {
-	sc, cc := connPair(t)
-	clientErr := make(chan error, 1)
-	go func() {
-		_, _, err := cc.ReadMessage()
-		clientErr <- err
-	}()
-	start := time.Now()
-	require.NoError(t, sc.Close())
-	assert.Less(t, time.Since(start), closeTimeout.get(), "Close waited for the timeout instead of the echo")
-	err := <-clientErr
-	assert.True(t, IsCloseError(err, CloseNormalClosure), "client got %v", err)
-	// The server's reads now fail, and writes report the close.
-	_, _, err = sc.ReadMessage()
-	assert.Error(t, err)
-	assert.ErrorIs(t, sc.WriteMessage(TextMessage, []byte("late")), ErrCloseSent)
-	assert.NoError(t, sc.Close(), "second Close")
-}
-
-// TestCloseWakesBlockedReader: a goroutine blocked in ReadMessage on the
-// server returns once Close runs on another goroutine.
-func TestCloseWakesBlockedReader(t *testing.T) {
-	sc, cc := connPair(t)
-	serverErr := make(chan error, 1)
-	go func() {
-		_, _, err := sc.ReadMessage()
-		serverErr <- err
-	}()
-	go func() { _, _, _ = cc.ReadMessage() }() // the client answers the close
-	time.Sleep(10 * time.Millisecond)
-	require.NoError(t, sc.Close())
-	select {
-	case err := <-serverErr:
-		assert.True(t, IsCloseError(err, CloseNormalClosure), "got %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("reader not woken")
-	}
-}
-
-// TestCloseSilentPeer: a peer that never answers the close frame makes
-// Close give up after the close timeout, not hang.
-func TestCloseSilentPeer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for the 5 s close timeout")
-	}
-	s, _ := tcpPair(t)
-	sc := newConn(s, connConfig{isServer: true})
-	start := time.Now()
-	require.NoError(t, sc.Close())
-	assert.GreaterOrEqual(t, time.Since(start), closeTimeout.get()-100*time.Millisecond)
-}
-
-// TestPeerClosesTCP: EOF between frames is an abnormal closure.
-func TestPeerClosesTCP(t *testing.T) {
-	s, c := tcpPair(t)
-	sc := newConn(s, connConfig{isServer: true})
-	require.NoError(t, c.Close())
-	_, _, err := sc.ReadMessage()
-	assert.True(t, IsCloseError(err, CloseAbnormalClosure), "got %v", err)
-	// Mid-frame EOF is unexpected EOF.
-	s, c = tcpPair(t)
-	sc = newConn(s, connConfig{isServer: true})
-	_, err = c.Write(rawFrame{fin: true, op: frame.OpBinary, payload: make([]byte, 10)}.encode()[:9])
-	require.NoError(t, err)
-	require.NoError(t, c.Close())
-	_, _, err = sc.ReadMessage()
-	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
-}
-
 // TestReadDeadline: a read that times out fails with a timeout net.Error.
 func TestReadDeadline(t *testing.T) {
 	sc, _ := connPair(t)
@@ -255,19 +86,6 @@ func TestWriteDeadline(t *testing.T) {
 	assert.Error(t, sc.WriteMessage(BinaryMessage, []byte("x")), "write errors are sticky")
 }
 
-// TestWriteControlDeadlineWhileBusy: WriteControl gives up at its deadline
-// when another frame holds the connection.
-func TestWriteControlDeadlineWhileBusy(t *testing.T) {
-	sc, _ := connPair(t)
-	sc.frameMu <- struct{}{} // a frame write in progress
-	err := sc.WriteControl(PingMessage, nil, time.Now().Add(20*time.Millisecond))
-	var ne net.Error
-	require.ErrorAs(t, err, &ne)
-	assert.True(t, ne.Timeout())
-	<-sc.frameMu
-	assert.NoError(t, sc.WriteControl(PingMessage, nil, time.Now().Add(time.Second)))
-}
-
 func TestBadArguments(t *testing.T) {
 	sc, _ := connPair(t)
 	assert.ErrorIs(t, sc.WriteMessage(3, nil), ErrBadMessageType)
@@ -277,68 +95,6 @@ func TestBadArguments(t *testing.T) {
 	assert.ErrorIs(t, err, ErrBadMessageType)
 	assert.Error(t, sc.SetCompressionLevel(10))
 	assert.NoError(t, sc.SetCompressionLevel(5))
-}
-
-// TestStaleReader: a message reader fails once the next message is asked
-// for, and the unread rest of its message is skipped.
-func TestStaleReader(t *testing.T) {
-	sc, cc := connPair(t)
-	require.NoError(t, cc.WriteMessage(TextMessage, []byte("first message")))
-	require.NoError(t, cc.WriteMessage(TextMessage, []byte("second")))
-	_, r1, err := sc.NextReader()
-	require.NoError(t, err)
-	buf := make([]byte, 5)
-	_, err = io.ReadFull(r1, buf)
-	require.NoError(t, err)
-	_, r2, err := sc.NextReader()
-	require.NoError(t, err)
-	_, err = r1.Read(buf)
-	assert.ErrorIs(t, err, errStaleReader)
-	got, err := io.ReadAll(r2)
-	require.NoError(t, err)
-	assert.Equal(t, "second", string(got))
-}
-
-func TestJSON(t *testing.T) {
-	sc, cc := connPair(t)
-	type msg struct {
-		Name string
-		N    int
-	}
-	require.NoError(t, cc.WriteJSON(msg{"a", 1}))
-	var got msg
-	require.NoError(t, sc.ReadJSON(&got))
-	assert.Equal(t, msg{"a", 1}, got)
-	assert.Error(t, cc.WriteJSON(func() {}), "unencodable value")
-	require.NoError(t, cc.WriteMessage(TextMessage, nil))
-	assert.ErrorIs(t, sc.ReadJSON(&got), io.ErrUnexpectedEOF)
-}
-
-// TestHandlers: custom ping and pong handlers run; a handler error becomes
-// the read error.
-func TestHandlers(t *testing.T) {
-	sc, cc := connPair(t)
-	var pongs []string
-	cc.SetPongHandler(func(s string) error { pongs = append(pongs, s); return nil })
-	boom := errors.New("boom")
-	sc.SetPingHandler(func(s string) error {
-		if s == "stop" {
-			return boom
-		}
-		return sc.WriteControl(PongMessage, []byte("re:"+s), time.Now().Add(time.Second))
-	})
-	done := echoServer(sc)
-	require.NoError(t, cc.WriteControl(PingMessage, []byte("1"), time.Now().Add(time.Second)))
-	require.NoError(t, cc.WriteMessage(TextMessage, []byte("x")))
-	_, p, err := cc.ReadMessage()
-	require.NoError(t, err)
-	assert.Equal(t, "x", string(p))
-	assert.Equal(t, []string{"re:1"}, pongs)
-	require.NoError(t, cc.WriteControl(PingMessage, []byte("stop"), time.Now().Add(time.Second)))
-	assert.ErrorIs(t, waitErr(t, done), boom)
-	assert.NotNil(t, sc.PingHandler())
-	assert.NotNil(t, sc.PongHandler())
-	assert.NotNil(t, sc.CloseHandler())
 }
 
 // TestBufferedBytesKept: bytes that a bufio.Reader (net/http's, after a
@@ -358,5 +114,63 @@ func TestBufferedBytesKept(t *testing.T) {
 			require.NoError(t, err, "size %d", size)
 			assert.Equal(t, want, string(p), "size %d", size)
 		}
+	}
+}
+
+// TestBufferSizeClamp: buffer sizes from the Upgrader and the Dialer are
+// clamped: a size <= 0 selects the default, and sizes over the documented
+// maximum (1 MiB) are taken as that maximum.
+func TestBufferSizeClamp(t *testing.T) {
+	cases := []struct {
+		name        string
+		size        int
+		read, write int
+	}{
+		{"zero selects the default", 0, defaultReadBufferSize, defaultWriteBufferSize},
+		{"negative selects the default", -5, defaultReadBufferSize, defaultWriteBufferSize},
+		{"tiny read buffer holds a control frame", 16, minReadBufferSize, 16},
+		{"ordinary", 65536, 65536, 65536},
+		{"at the maximum", maxBufferSize, maxBufferSize, maxBufferSize},
+		{"just over the maximum", maxBufferSize + 1, maxBufferSize, maxBufferSize},
+		{"absurd", math.MaxInt, maxBufferSize, maxBufferSize},
+	}
+	require.Equal(t, 1<<20, maxBufferSize, "the maximum documented on Upgrader and Dialer")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := net.Pipe()
+			defer s.Close()
+			c := newConn(s, connConfig{isServer: true, readBufferSize: tc.size, writeBufferSize: tc.size})
+			assert.Equal(t, tc.read, c.br.size, "read buffer size")
+			assert.Equal(t, tc.write, c.writeBufSize, "write buffer size")
+		})
+	}
+}
+
+// TestHugeBufferSizesEndToEnd: an Upgrader and a Dialer configured with
+// absurd buffer sizes work (with clamped buffers) instead of panicking.
+func TestHugeBufferSizesEndToEnd(t *testing.T) {
+	up := &Upgrader{ReadBufferSize: math.MaxInt, WriteBufferSize: math.MaxInt}
+	done := make(chan error, 1)
+	srv := httptest.NewServer(up.Handler(func(c *Conn) { done <- <-echoServer(c) }))
+	defer srv.Close()
+	require.True(t, strings.HasPrefix(srv.Listener.Addr().String(), "127.0.0.1:"))
+	d := &Dialer{ReadBufferSize: math.MaxInt, WriteBufferSize: math.MaxInt, HandshakeTimeout: testIOTimeout}
+	c, _, err := d.Dial("ws://"+srv.Listener.Addr().String(), nil)
+	require.NoError(t, err)
+	defer c.Close()
+	for _, n := range []int{10, 100000, maxBufferSize + 10} {
+		msg := pattern(n)
+		require.NoError(t, c.WriteMessage(BinaryMessage, msg))
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(testIOTimeout)))
+		_, got, err := c.ReadMessage()
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(msg, got), "echo of %d bytes", n)
+	}
+	require.NoError(t, c.Close())
+	select {
+	case err := <-done:
+		assert.True(t, IsCloseError(err, CloseNormalClosure), "server read error: %v", err)
+	case <-time.After(testIOTimeout):
+		t.Fatal("server did not stop")
 	}
 }

@@ -2,7 +2,7 @@ package websocket
 
 import (
 	"context"
-	"errors"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -91,132 +91,6 @@ func TestWriteMessageContextCancelMidWrite(t *testing.T) {
 	}
 }
 
-// TestPing: Ping returns when the matching pong arrives, concurrently from
-// several goroutines; it returns ctx.Err() when nobody answers.
-func TestPing(t *testing.T) {
-	sc, cc := connPair(t)
-	go func() {
-		for {
-			if _, _, err := cc.ReadMessage(); err != nil {
-				return
-			}
-		}
-	}()
-	go func() {
-		for {
-			if _, _, err := sc.ReadMessage(); err != nil {
-				return
-			}
-		}
-	}()
-	var wg sync.WaitGroup
-	for i := 0; i < 10; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			assert.NoError(t, sc.Ping(ctx))
-		}()
-	}
-	wg.Wait()
-
-	// A peer that answers no pings.
-	cc.SetPingHandler(func(string) error { return nil })
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	assert.ErrorIs(t, sc.Ping(ctx), context.DeadlineExceeded)
-
-	// Reading stops: Ping returns the read error.
-	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel2()
-	go func() {
-		time.Sleep(20 * time.Millisecond)
-		_ = cc.Close()
-	}()
-	err := sc.Ping(ctx2)
-	assert.True(t, IsCloseError(err, CloseNormalClosure) || errors.Is(err, ErrCloseSent), "got %v", err)
-}
-
-// TestKeepaliveClosesSilentPeer: a peer that never answers pings is closed
-// with 1001 and the read fails with ErrKeepaliveTimeout.
-func TestKeepaliveClosesSilentPeer(t *testing.T) {
-	s, c := tcpPair(t)
-	sc := newConn(s, connConfig{isServer: true})
-	sc.startKeepalive(30*time.Millisecond, 30*time.Millisecond, 0)
-	done := make(chan error, 1)
-	go func() {
-		_, _, err := sc.ReadMessage()
-		done <- err
-	}()
-	rc := newRawClient(t, c)
-	f, err := rc.read()
-	require.NoError(t, err)
-	assert.Equal(t, PingMessage, int(f.h.Opcode), "keepalive pings first")
-	code, _ := rc.expectClose()
-	assert.Equal(t, CloseGoingAway, code)
-	assert.ErrorIs(t, waitErr(t, done), ErrKeepaliveTimeout)
-}
-
-// TestKeepaliveAnsweredPeerStays: a peer answering pings keeps the
-// connection open across many intervals.
-func TestKeepaliveAnsweredPeerStays(t *testing.T) {
-	sc, cc := connPair(t)
-	sc.startKeepalive(10*time.Millisecond, 200*time.Millisecond, 0)
-	pings := 0
-	var mu sync.Mutex
-	cc.SetPingHandler(func(s string) error {
-		mu.Lock()
-		pings++
-		mu.Unlock()
-		return cc.WriteControl(PongMessage, []byte(s), time.Now().Add(time.Second))
-	})
-	go func() {
-		for {
-			if _, _, err := cc.ReadMessage(); err != nil {
-				return
-			}
-		}
-	}()
-	serverErr := make(chan error, 1)
-	go func() {
-		_, _, err := sc.ReadMessage()
-		serverErr <- err
-	}()
-	time.Sleep(300 * time.Millisecond)
-	select {
-	case err := <-serverErr:
-		t.Fatalf("connection closed: %v", err)
-	default:
-	}
-	mu.Lock()
-	assert.Greater(t, pings, 3)
-	mu.Unlock()
-	require.NoError(t, sc.Close())
-	assert.Error(t, <-serverErr)
-}
-
-// TestIdleTimeout: no data messages for the idle time closes the
-// connection even though the peer answers pings.
-func TestIdleTimeout(t *testing.T) {
-	sc, cc := connPair(t)
-	sc.startKeepalive(10*time.Millisecond, time.Second, 100*time.Millisecond)
-	clientErr := make(chan error, 1)
-	go func() {
-		for {
-			if _, _, err := cc.ReadMessage(); err != nil {
-				clientErr <- err
-				return
-			}
-		}
-	}()
-	start := time.Now()
-	_, _, err := sc.ReadMessage()
-	assert.ErrorIs(t, err, ErrIdleTimeout)
-	assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
-	assert.True(t, IsCloseError(<-clientErr, CloseGoingAway))
-}
-
 // TestWriteContextEndAfterWrite: a context that ends just after its write
 // completed (its callback moved the socket's write deadline into the past)
 // does not break the next write.
@@ -234,5 +108,191 @@ func TestWriteContextEndAfterWrite(t *testing.T) {
 		_, p, err := cl.ReadMessage()
 		require.NoError(t, err)
 		assert.Equal(t, want, string(p))
+	}
+}
+
+// watchedConn is a net.Conn that reports what the Conn does with it: it
+// signals pastDeadline when a read deadline in the past is set (a context
+// watcher breaking a read), signals reading when a Read starts, and
+// remembers the last read deadline set.
+type watchedConn struct {
+	net.Conn
+	pastDeadline chan struct{} // buffered; one signal per past deadline
+	reading      chan struct{} // buffered; one signal per Read
+
+	mu           sync.Mutex
+	readDeadline time.Time // the last one set
+}
+
+func newWatchedConn(nc net.Conn) *watchedConn {
+	return &watchedConn{Conn: nc, pastDeadline: make(chan struct{}, 16), reading: make(chan struct{}, 16)}
+}
+
+func (c *watchedConn) SetReadDeadline(t time.Time) error {
+	err := c.Conn.SetReadDeadline(t)
+	c.mu.Lock()
+	c.readDeadline = t
+	c.mu.Unlock()
+	if !t.IsZero() && t.Before(time.Now()) {
+		select {
+		case c.pastDeadline <- struct{}{}:
+		default:
+		}
+	}
+	return err
+}
+
+func (c *watchedConn) Read(p []byte) (int, error) {
+	select {
+	case c.reading <- struct{}{}:
+	default:
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *watchedConn) lastReadDeadline() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.readDeadline
+}
+
+// watchedPair is connPair with the server Conn over a watchedConn.
+func watchedPair(t *testing.T) (server *Conn, watched *watchedConn, client *Conn) {
+	s, c := tcpPair(t)
+	watched = newWatchedConn(s)
+	return newConn(watched, connConfig{isServer: true}), watched, newConn(c, connConfig{isServer: false})
+}
+
+// waitSignal waits for a signal on ch, failing the test after testIOTimeout.
+func waitSignal(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(testIOTimeout):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// setReadContextHook installs testHookReadContextRead for the test.
+func setReadContextHook(t *testing.T, hook func()) {
+	require.Nil(t, testHookReadContextRead)
+	testHookReadContextRead = hook
+	t.Cleanup(func() { testHookReadContextRead = nil })
+}
+
+// TestReadMessageContextEndsAfterRead: a context that ends after the read
+// completed but before ReadMessageContext stopped watching it (its watcher
+// has already moved the read deadline into the past) must not break the
+// connection. The caller gets the message, the read deadline the
+// application set is back in force, and the next read returns the next
+// message.
+func TestReadMessageContextEndsAfterRead(t *testing.T) {
+	cases := []struct {
+		name     string
+		deadline time.Duration // application read deadline from now; 0: none
+	}{
+		{name: "no read deadline"},
+		{name: "application read deadline", deadline: time.Hour},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, watched, cc := watchedPair(t)
+			var appDeadline time.Time
+			if tc.deadline > 0 {
+				appDeadline = time.Now().Add(tc.deadline)
+			}
+			require.NoError(t, sc.SetReadDeadline(appDeadline))
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			setReadContextHook(t, func() {
+				// The read is over; the context ends now, and its watcher
+				// runs to completion before ReadMessageContext goes on.
+				cancel()
+				waitSignal(t, watched.pastDeadline, "the context watcher")
+			})
+
+			require.NoError(t, cc.WriteMessage(TextMessage, []byte("first")))
+			mt, p, err := sc.ReadMessageContext(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, TextMessage, mt)
+			assert.Equal(t, "first", string(p))
+			testHookReadContextRead = nil
+
+			assert.True(t, watched.lastReadDeadline().Equal(appDeadline),
+				"read deadline %v, want the application's %v", watched.lastReadDeadline(), appDeadline)
+			assert.Nil(t, sc.readCause.Load(), "the ended context is no read cause")
+
+			// Sent only now, so that the next read has to wait for it on
+			// the network, under the restored deadline.
+			require.NoError(t, cc.WriteMessage(BinaryMessage, []byte("second")))
+			mt, p, err = sc.ReadMessage()
+			require.NoError(t, err)
+			assert.Equal(t, BinaryMessage, mt)
+			assert.Equal(t, "second", string(p))
+
+			require.NoError(t, cc.WriteMessage(TextMessage, []byte("third")))
+			ctx2, cancel2 := context.WithTimeout(context.Background(), testIOTimeout)
+			defer cancel2()
+			_, p, err = sc.ReadMessageContext(ctx2)
+			require.NoError(t, err)
+			assert.Equal(t, "third", string(p))
+		})
+	}
+}
+
+// TestReadMessageContextEndsDuringRead: a context that ends while the read
+// waits for the peer makes ReadMessageContext return ctx.Err(), and, as
+// documented, the connection can no longer be read: later reads fail with
+// the same cause even when a message arrives.
+func TestReadMessageContextEndsDuringRead(t *testing.T) {
+	cases := []struct {
+		name    string
+		makeCtx func() (context.Context, context.CancelFunc)
+		end     func(cancel context.CancelFunc)
+		want    error
+	}{
+		{
+			name:    "canceled",
+			makeCtx: func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
+			end:     func(cancel context.CancelFunc) { cancel() },
+			want:    context.Canceled,
+		},
+		{
+			name: "deadline",
+			makeCtx: func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), 50*time.Millisecond)
+			},
+			end:  func(context.CancelFunc) {}, // the deadline passes on its own
+			want: context.DeadlineExceeded,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, watched, cc := watchedPair(t)
+			ctx, cancel := tc.makeCtx()
+			defer cancel()
+			errc := make(chan error, 1)
+			go func() {
+				_, _, err := sc.ReadMessageContext(ctx)
+				errc <- err
+			}()
+			waitSignal(t, watched.reading, "the read to start")
+			tc.end(cancel)
+
+			var err error
+			select {
+			case err = <-errc:
+			case <-time.After(testIOTimeout):
+				t.Fatal("read not unblocked by the context's end")
+			}
+			assert.ErrorIs(t, err, tc.want)
+
+			require.NoError(t, cc.WriteMessage(TextMessage, []byte("too late")))
+			_, _, err = sc.ReadMessage()
+			assert.ErrorIs(t, err, tc.want, "the connection stays broken")
+			_, _, err = sc.ReadMessageContext(context.Background())
+			assert.ErrorIs(t, err, tc.want)
+		})
 	}
 }

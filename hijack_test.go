@@ -347,14 +347,6 @@ func TestAppendHandshakeResponse(t *testing.T) {
 		string(appendHandshakeResponse(nil, minimal)))
 }
 
-func TestHandshakeErrorMessage(t *testing.T) {
-	err := HandshakeError{Status: http.StatusForbidden, Err: ErrOriginDenied}
-	assert.Equal(t, "websocket: request origin not allowed (answered 403 Forbidden)", err.Error())
-	assert.Equal(t, "websocket: handshake failed (answered 500 Internal Server Error)",
-		HandshakeError{Status: 500}.Error())
-	assert.ErrorIs(t, err, ErrOriginDenied)
-}
-
 func FuzzHandshakeResponseHeader(f *testing.F) {
 	for _, tc := range rejectionCases {
 		for k, vs := range tc.respHeader {

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,4 +92,83 @@ func TestDialerKeepalive(t *testing.T) {
 	_, _, err = cc.ReadMessage()
 	assert.ErrorIs(t, err, ErrKeepaliveTimeout)
 	assert.True(t, strings.Contains(err.Error(), "keepalive"), "%v", err)
+}
+
+// TestKeepaliveClosesSilentPeer: a peer that never answers pings is closed
+// with 1001 and the read fails with ErrKeepaliveTimeout.
+func TestKeepaliveClosesSilentPeer(t *testing.T) {
+	s, c := tcpPair(t)
+	sc := newConn(s, connConfig{isServer: true})
+	sc.startKeepalive(30*time.Millisecond, 30*time.Millisecond, 0)
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := sc.ReadMessage()
+		done <- err
+	}()
+	rc := newRawClient(t, c)
+	f, err := rc.read()
+	require.NoError(t, err)
+	assert.Equal(t, PingMessage, int(f.h.Opcode), "keepalive pings first")
+	code, _ := rc.expectClose()
+	assert.Equal(t, CloseGoingAway, code)
+	assert.ErrorIs(t, waitErr(t, done), ErrKeepaliveTimeout)
+}
+
+// TestKeepaliveAnsweredPeerStays: a peer answering pings keeps the
+// connection open across many intervals.
+func TestKeepaliveAnsweredPeerStays(t *testing.T) {
+	sc, cc := connPair(t)
+	sc.startKeepalive(10*time.Millisecond, 200*time.Millisecond, 0)
+	pings := 0
+	var mu sync.Mutex
+	cc.SetPingHandler(func(s string) error {
+		mu.Lock()
+		pings++
+		mu.Unlock()
+		return cc.WriteControl(PongMessage, []byte(s), time.Now().Add(time.Second))
+	})
+	go func() {
+		for {
+			if _, _, err := cc.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	serverErr := make(chan error, 1)
+	go func() {
+		_, _, err := sc.ReadMessage()
+		serverErr <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case err := <-serverErr:
+		t.Fatalf("connection closed: %v", err)
+	default:
+	}
+	mu.Lock()
+	assert.Greater(t, pings, 3)
+	mu.Unlock()
+	require.NoError(t, sc.Close())
+	assert.Error(t, <-serverErr)
+}
+
+// TestIdleTimeout: no data messages for the idle time closes the
+// connection even though the peer answers pings.
+func TestIdleTimeout(t *testing.T) {
+	sc, cc := connPair(t)
+	sc.startKeepalive(10*time.Millisecond, time.Second, 100*time.Millisecond)
+	clientErr := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := cc.ReadMessage(); err != nil {
+				clientErr <- err
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	_, _, err := sc.ReadMessage()
+	assert.ErrorIs(t, err, ErrIdleTimeout)
+	assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
+	assert.True(t, IsCloseError(<-clientErr, CloseGoingAway))
 }

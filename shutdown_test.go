@@ -7,15 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/wsup/websocket/frame"
 )
 
 // rawDial opens a WebSocket to srv by hand (no Dialer), offering exts.
@@ -120,147 +117,63 @@ func TestShutdownContextEnds(t *testing.T) {
 	rc.expectEOF()
 }
 
-// TestHooks: OnOpen, OnClose with the code and OnReject with the status.
-func TestHooks(t *testing.T) {
-	var mu sync.Mutex
-	var events []string
-	record := func(s string) { mu.Lock(); events = append(events, s); mu.Unlock() }
-	closed := make(chan struct{})
-	up := Upgrader{Hooks: Hooks{
-		OnOpen: func(*Conn) { record("open") },
-		OnClose: func(_ *Conn, code int, d time.Duration) {
-			record(fmt.Sprintf("close %d", code))
-			assert.Greater(t, d, time.Duration(0))
-			close(closed)
-		},
-		OnReject: func(_ *http.Request, status int, err error) {
-			record(fmt.Sprintf("reject %d", status))
-			assert.ErrorIs(t, err, ErrMissingUpgrade)
-		},
-	}}
-	srv := httptest.NewServer(up.Handler(func(c *Conn) { _, _, _ = c.ReadMessage() }))
-	defer srv.Close()
-	resp, err := http.Get(srv.URL)
-	require.NoError(t, err)
-	resp.Body.Close()
-	rc := rawDial(t, srv, "")
-	rc.send(rawFrame{fin: true, op: frame.OpClose, payload: closePayload(4001, "bye")})
-	rc.expectClose()
-	<-closed
-	mu.Lock()
-	defer mu.Unlock()
-	assert.Equal(t, []string{"reject 426", "open", "close 4001"}, events)
-}
-
-// TestUpgraderCompression: the Upgrader negotiates permessage-deflate and
-// the connection then compresses.
-func TestUpgraderCompression(t *testing.T) {
-	up := Upgrader{EnableCompression: true, Compression: &CompressionOptions{Threshold: -1}}
-	srv := httptest.NewServer(up.Handler(func(c *Conn) {
-		for {
-			mt, p, err := c.ReadMessage()
-			if err != nil {
-				return
-			}
-			_ = c.WriteMessage(mt, p)
-		}
-	}))
-	defer srv.Close()
-	rc := rawDial(t, srv, "x-unknown, permessage-deflate; server_max_window_bits=10; client_no_context_takeover")
-	msg := strings.Repeat("compress me ", 50)
-	rc.send(rawFrame{fin: true, rsv: 0x40, op: frame.OpText, payload: deflateRaw(t, []byte(msg))})
-	f, err := rc.read()
-	require.NoError(t, err)
-	assert.True(t, f.h.Rsv1)
-	assert.Less(t, len(f.payload), len(msg))
-}
-
-// TestWriteTimeout: the Upgrader's WriteTimeout cuts off a peer that does
-// not read.
-func TestWriteTimeout(t *testing.T) {
-	up := Upgrader{WriteTimeout: 50 * time.Millisecond}
-	result := make(chan error, 1)
-	srv := httptest.NewServer(up.Handler(func(c *Conn) {
-		big := make([]byte, 1<<20)
-		for i := 0; i < 500; i++ {
-			if err := c.WriteMessage(BinaryMessage, big); err != nil {
-				result <- err
-				return
-			}
-		}
-		result <- nil
-	}))
-	defer srv.Close()
-	_ = rawDial(t, srv, "") // never reads
-	err := <-result
-	var ne net.Error
-	require.ErrorAs(t, err, &ne)
-	assert.True(t, ne.Timeout())
-}
-
-// TestSlowReaderBoundedMemory: 20 goroutines broadcast 64 KiB messages to a
-// client that never reads. Writers wait for each other rather than queue,
-// so the server holds about one message per writer; WriteTimeout then
-// fails them all. The heap must not grow with the number of messages
-// attempted (20 × 200 × 64 KiB = 250 MiB).
-func TestSlowReaderBoundedMemory(t *testing.T) {
-	up := Upgrader{WriteTimeout: 200 * time.Millisecond}
-	var before runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	result := make(chan []error, 1)
-	peakc := make(chan uint64, 1)
-	srv := httptest.NewServer(up.Handler(func(c *Conn) {
-		var wg sync.WaitGroup
-		errs := make([]error, 20)
-		for g := range errs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; i < 200; i++ {
-					msg := make([]byte, 64<<10) // a fresh message each time, as an application would build
-					if err := c.WriteMessage(BinaryMessage, msg); err != nil {
-						errs[g] = err
+// TestShutdownFromRegisterOnShutdown is the pattern of
+// docs/keepalive-and-shutdown.md over HTTP/1.1: Upgrader.Shutdown runs from
+// http.Server.RegisterOnShutdown, every client sees 1001, the handlers'
+// reads fail with ErrShuttingDown and srv.Shutdown returns before its
+// deadline. (internal/interop's TestHTTP2ShutdownPattern covers HTTP/2.)
+func TestShutdownFromRegisterOnShutdown(t *testing.T) {
+	for _, n := range []int{1, 10} {
+		t.Run(fmt.Sprintf("%d clients", n), func(t *testing.T) {
+			up := &Upgrader{}
+			opened := make(chan struct{}, n)
+			handlerErrs := make(chan error, n)
+			srv := httptest.NewUnstartedServer(up.Handler(func(c *Conn) {
+				opened <- struct{}{}
+				for {
+					if _, _, err := c.ReadMessage(); err != nil {
+						handlerErrs <- err
 						return
 					}
 				}
-			}()
-		}
-		done := make(chan struct{})
-		go func() {
-			var ms runtime.MemStats
-			var peak uint64
-			for {
-				select {
-				case <-done:
-					peakc <- peak
-					return
-				case <-time.After(20 * time.Millisecond):
-				}
-				runtime.ReadMemStats(&ms)
-				if ms.HeapInuse > peak {
-					peak = ms.HeapInuse
-				}
+			}))
+			upDone := make(chan error, 1)
+			srv.Config.RegisterOnShutdown(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				upDone <- up.Shutdown(ctx)
+			})
+			srv.Start()
+			defer srv.Close()
+
+			clientErrs := make(chan error, n)
+			for range n {
+				c, _, err := DefaultDialer.Dial("ws://"+srv.Listener.Addr().String(), nil)
+				require.NoError(t, err)
+				defer c.Close()
+				go func() {
+					_, _, err := c.ReadMessage() // answers the close frame
+					clientErrs <- err
+				}()
 			}
-		}()
-		wg.Wait()
-		close(done)
-		result <- errs
-	}))
-	defer srv.Close()
-	_ = rawDial(t, srv, "") // never reads
-	select {
-	case errs := <-result:
-		for _, err := range errs {
-			var ne net.Error
-			if assert.ErrorAs(t, err, &ne) {
-				assert.True(t, ne.Timeout())
+			for range n {
+				within(t, opened, 10*time.Second, "the upgrade")
 			}
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("writers to a stalled client did not fail")
+
+			const timeout = 10 * time.Second
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			start := time.Now()
+			require.NoError(t, srv.Config.Shutdown(ctx))
+			assert.Less(t, time.Since(start), timeout, "srv.Shutdown returned before its deadline")
+			// Hijacked connections are not waited for by srv.Shutdown: the
+			// application waits for the hook.
+			assert.NoError(t, within(t, upDone, timeout, "Upgrader.Shutdown"))
+			for range n {
+				err := within(t, clientErrs, timeout, "the client's read")
+				assert.True(t, IsCloseError(err, CloseGoingAway), "client read: %v", err)
+				assert.ErrorIs(t, within(t, handlerErrs, timeout, "the handler's read"), ErrShuttingDown)
+			}
+		})
 	}
-	growth := int64(<-peakc) - int64(before.HeapInuse)
-	t.Logf("peak heap growth: %d KiB", growth>>10)
-	assert.Less(t, growth, int64(64<<20), "heap grew with the messages attempted")
 }

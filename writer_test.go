@@ -2,11 +2,15 @@ package websocket
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/wsup/websocket/frame"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -106,4 +110,102 @@ func TestReadFromRelay(t *testing.T) {
 			assert.Equal(t, msg, got)
 		})
 	}
+}
+
+// TestNextWriterFragments checks that a long NextWriter message goes out as
+// several frames: the first with the message opcode, continuations after,
+// FIN only on the last.
+func TestNextWriterFragments(t *testing.T) {
+	s, c := tcpPair(t)
+	sc := newConn(s, connConfig{isServer: true, writeBufferSize: 16})
+	rc := newRawClient(t, c)
+	w, err := sc.NextWriter(TextMessage)
+	require.NoError(t, err)
+	for i := 0; i < 5; i++ {
+		_, err := w.Write([]byte("0123456789"))
+		require.NoError(t, err)
+	}
+	require.NoError(t, w.Close())
+	var got []byte
+	for i := 0; ; i++ {
+		f, err := rc.read()
+		require.NoError(t, err)
+		if i == 0 {
+			assert.Equal(t, frame.OpText, f.h.Opcode)
+		} else {
+			assert.Equal(t, frame.OpContinuation, f.h.Opcode)
+		}
+		got = append(got, f.payload...)
+		if f.h.Fin {
+			break
+		}
+		require.Less(t, i, 10)
+	}
+	assert.Equal(t, bytes.Repeat([]byte("0123456789"), 5), got)
+	_, err = w.Write([]byte("x"))
+	assert.Error(t, err, "write after Close")
+	assert.Error(t, w.Close(), "second Close")
+}
+
+// TestConcurrentWriters has 50 goroutines write to one Conn; every message
+// must arrive whole, and per writer in order.
+func TestConcurrentWriters(t *testing.T) {
+	sc, cc := connPair(t)
+	const writers, perWriter = 50, 40
+	var wg sync.WaitGroup
+	for g := 0; g < writers; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < perWriter; i++ {
+				msg := make([]byte, 8+(g*31+i*17)%5000)
+				binary.BigEndian.PutUint32(msg, uint32(g))
+				binary.BigEndian.PutUint32(msg[4:], uint32(i))
+				for j := 8; j < len(msg); j++ {
+					msg[j] = byte(g + i + j)
+				}
+				var err error
+				switch i % 3 {
+				case 0:
+					err = sc.WriteMessage(BinaryMessage, msg)
+				case 1:
+					var w io.WriteCloser
+					if w, err = sc.NextWriter(BinaryMessage); err == nil {
+						_, _ = w.Write(msg[:len(msg)/2])
+						_, _ = w.Write(msg[len(msg)/2:])
+						err = w.Close()
+					}
+				default:
+					err = sc.WriteControl(PingMessage, []byte("p"), time.Now().Add(5*time.Second))
+					if err == nil {
+						err = sc.WriteMessage(BinaryMessage, msg)
+					}
+				}
+				if err != nil {
+					t.Errorf("writer %d: %v", g, err)
+					return
+				}
+			}
+		}(g)
+	}
+	next := make([]int, writers)
+	pings := 0
+	cc.SetPingHandler(func(string) error { pings++; return nil })
+	for n := 0; n < writers*perWriter; n++ {
+		require.NoError(t, cc.SetReadDeadline(time.Now().Add(10*time.Second)))
+		_, msg, err := cc.ReadMessage()
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(msg), 8)
+		g, i := int(binary.BigEndian.Uint32(msg)), int(binary.BigEndian.Uint32(msg[4:]))
+		require.Less(t, g, writers)
+		assert.Equal(t, next[g], i, "writer %d out of order", g)
+		next[g] = i + 1
+		for j := 8; j < len(msg); j++ {
+			if msg[j] != byte(g+i+j) {
+				t.Fatalf("writer %d message %d corrupt at %d", g, i, j)
+			}
+		}
+	}
+	wg.Wait()
+	assert.Equal(t, writers*((perWriter+1)/3), pings)
 }

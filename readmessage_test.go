@@ -2,9 +2,6 @@ package websocket
 
 import (
 	"bytes"
-	"fmt"
-	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -13,42 +10,82 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsup/websocket/internal/deflate"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsup/websocket/frame"
-	"github.com/wsup/websocket/internal/deflate"
 )
 
-// stalledFrameStart returns a masked binary frame header announcing
-// announce payload bytes, followed by the first sent of them (zero key:
-// the masked bytes are the payload bytes).
-func stalledFrameStart(t testing.TB, announce int64, sent int) []byte {
-	t.Helper()
-	b, err := frame.AppendHeader(nil, frame.Header{Fin: true, Opcode: frame.OpBinary, Masked: true, Length: announce})
-	require.NoError(t, err)
-	return append(b, bytes.Repeat([]byte{'x'}, sent)...)
-}
-
-// goroutinesWaitingIn counts the goroutines blocked on network input with
-// fn on their stack.
-func goroutinesWaitingIn(fn string) int {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
+// TestReadMessageSizes: ReadMessage returns every message whole whatever
+// its size and framing, in a slice of its own (not one that a later read
+// reuses).
+func TestReadMessageSizes(t *testing.T) {
+	cases := []struct {
+		name      string
+		size      int
+		fragments int
+		compress  bool
+	}{
+		{"empty single frame", 0, 1, false},
+		{"empty fragmented", 0, 3, false},
+		{"one byte", 1, 1, false},
+		{"fragmented below scratch size", 4095, 2, false},
+		{"fragmented at scratch size", 4096, 4, false},
+		{"fragmented above scratch size", 4097, 3, false},
+		{"fragmented, many doublings", 100000, 7, false},
+		{"single frame over the scratch size", scratchStartSize + 10, 1, false},
+		{"single frame of 1 MiB and more", 1<<20 + 10, 1, false},
+		{"compressed small", 600, 1, true},
+		{"compressed, many doublings", 70000, 1, true},
+		{"compressed fragmented", 9000, 3, true},
 	}
-	count := 0
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "[IO wait") && strings.Contains(g, fn) {
-			count++
-		}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := bytes.Repeat([]byte("0123456789abcdef"), tc.size/16+1)[:tc.size]
+			s, c := tcpPair(t)
+			cfg := connConfig{isServer: true}
+			if tc.compress {
+				cfg.compress = noTakeover()
+			}
+			sc := newConn(s, cfg)
+			payload := msg
+			var rsv byte
+			if tc.compress {
+				payload, rsv = deflateRaw(t, msg), 0x40
+			}
+			var frames []rawFrame
+			step := max(1, (len(payload)+tc.fragments-1)/tc.fragments)
+			for i := 0; i < tc.fragments; i++ {
+				lo, hi := min(i*step, len(payload)), min((i+1)*step, len(payload))
+				f := rawFrame{fin: i == tc.fragments-1, op: frame.OpContinuation, payload: payload[lo:hi]}
+				if i == 0 {
+					f.op, f.rsv = frame.OpBinary, rsv
+				}
+				frames = append(frames, f)
+			}
+			var wire []byte
+			for _, f := range append(frames, rawFrame{fin: true, op: frame.OpBinary, payload: []byte("next")}) {
+				wire = append(wire, f.encode()...)
+			}
+			sent := make(chan error, 1)
+			go func() {
+				_, err := c.Write(wire)
+				sent <- err
+			}()
+			mt, got, err := sc.ReadMessage()
+			require.NoError(t, err)
+			assert.Equal(t, BinaryMessage, mt)
+			require.NotNil(t, got, "an empty message is an empty slice, not nil")
+			assert.Equal(t, msg, got)
+			_, next, err := sc.ReadMessage()
+			require.NoError(t, err)
+			assert.Equal(t, "next", string(next))
+			assert.Equal(t, msg, got, "the first message is untouched by the next read")
+			require.NoError(t, <-sent)
+		})
 	}
-	return count
 }
 
 // TestStalledMessageMemory: peers that send a frame header announcing a
@@ -140,63 +177,6 @@ func TestStalledMessageMemory(t *testing.T) {
 			}
 		})
 	}
-}
-
-// readLimitCase is a message sent by a raw client and the read limit it
-// meets.
-type readLimitCase struct {
-	name      string
-	limit     int64 // 0: DefaultReadLimit
-	compress  bool
-	fragments []int // payload sizes on the wire; nil: one frame
-	size      int   // message size (inflated)
-	zeros     bool  // a run of zeros (a deflate bomb) rather than data
-	refused   bool
-}
-
-// wire builds the message's frames, masked, and returns them with the
-// message and its type.
-func (tc readLimitCase) wire(t testing.TB) (wire, msg []byte, messageType int) {
-	t.Helper()
-	switch {
-	case tc.zeros:
-		msg = make([]byte, tc.size)
-	case tc.compress:
-		msg = jsonLike(tc.size)
-	default:
-		msg = pattern(tc.size)
-	}
-	payload, op := msg, frame.OpBinary
-	var rsv byte
-	if tc.compress {
-		// Text, checked as UTF-8 as it is inflated.
-		payload, rsv, op = deflateRaw(t, msg), 0x40, frame.OpText
-	}
-	sizes := tc.fragments
-	if sizes == nil {
-		sizes = []int{len(payload)}
-	}
-	if tc.compress {
-		// The compressed length is known only now: split it evenly, the
-		// remainder going to the last fragment.
-		n := len(sizes)
-		sizes = make([]int, n)
-		for i := range sizes {
-			sizes[i] = len(payload) / n
-		}
-		sizes[n-1] += len(payload) % n
-	}
-	off := 0
-	for i, n := range sizes {
-		f := rawFrame{fin: i == len(sizes)-1, op: frame.OpContinuation, payload: payload[off : off+n]}
-		if i == 0 {
-			f.op, f.rsv = op, rsv
-		}
-		wire = append(wire, f.encode()...)
-		off += n
-	}
-	require.Equal(t, len(payload), off, "fragment sizes add up to the payload")
-	return wire, msg, int(op)
 }
 
 // TestReadLimitAllocation: ReadMessage never allocates much past the read
@@ -315,127 +295,69 @@ func TestReadLimitAllocation(t *testing.T) {
 	}
 }
 
-// TestPoolSizeClasses: the size-class computation at its edges, including
-// sizes past the largest class, which are never pooled.
-func TestPoolSizeClasses(t *testing.T) {
-	cases := []struct {
-		n        int64
-		getClass int // -1: not pooled
-		putClass int // -1: dropped
-	}{
-		{n: -1, getClass: 0, putClass: -1},
-		{n: 0, getClass: 0, putClass: -1},
-		{n: 1, getClass: 0, putClass: 0},
-		{n: 2, getClass: 1, putClass: 1},
-		{n: 3, getClass: 2, putClass: -1},
-		{n: 4096, getClass: 12, putClass: 12},
-		{n: 4097, getClass: 13, putClass: -1},
-		{n: 1 << 30, getClass: 30, putClass: 30},
-		{n: 1 << 31, getClass: 31, putClass: 31},
-		{n: 1<<31 + 1, getClass: -1, putClass: -1},
-		{n: 1 << 32, getClass: -1, putClass: -1},
-		{n: math.MaxInt64, getClass: -1, putClass: -1},
-	}
-	for _, tc := range cases {
-		t.Run(fmt.Sprint(tc.n), func(t *testing.T) {
-			if tc.n > math.MaxInt {
-				t.Skip("larger than int on this platform")
-			}
-			n := int(tc.n)
-			class, ok := getClass(n)
-			if tc.getClass < 0 {
-				assert.False(t, ok, "requests past the largest class bypass the pool")
-			} else {
-				require.True(t, ok)
-				assert.Equal(t, tc.getClass, class)
-				assert.Less(t, class, len(bufPools))
-				assert.GreaterOrEqual(t, 1<<class, n, "class buffers hold the request")
-			}
-			class, ok = putClass(n)
-			if tc.putClass < 0 {
-				assert.False(t, ok, "buffer of %d bytes is not pooled", n)
-			} else {
-				require.True(t, ok)
-				assert.Equal(t, tc.putClass, class)
-				assert.Less(t, class, len(bufPools))
-			}
-		})
-	}
-}
-
-// TestPooledBufLengths: getPooledBuf rounds small requests up to a power
-// of two and putPooledBuf takes back only such buffers.
-func TestPooledBufLengths(t *testing.T) {
-	for _, tc := range []struct{ n, want int }{{0, 1}, {1, 1}, {2, 2}, {3, 4}, {4096, 4096}, {4097, 8192}} {
-		bp := getPooledBuf(tc.n)
-		require.NotNil(t, bp)
-		assert.Len(t, *bp, tc.want, "getPooledBuf(%d)", tc.n)
-		putPooledBuf(bp)
-	}
-	// Dropped, not pooled: a length that is no size class, and an empty
-	// buffer (from a user's BufferPool).
-	assert.NotPanics(t, func() {
-		odd := make([]byte, 3000)
-		putPooledBuf(&odd)
-		var empty []byte
-		putPooledBuf(&empty)
-	})
-}
-
-// TestBufferSizeClamp: buffer sizes from the Upgrader and the Dialer are
-// clamped: a size <= 0 selects the default, and sizes over the documented
-// maximum (1 MiB) are taken as that maximum.
-func TestBufferSizeClamp(t *testing.T) {
-	cases := []struct {
-		name        string
-		size        int
-		read, write int
-	}{
-		{"zero selects the default", 0, defaultReadBufferSize, defaultWriteBufferSize},
-		{"negative selects the default", -5, defaultReadBufferSize, defaultWriteBufferSize},
-		{"tiny read buffer holds a control frame", 16, minReadBufferSize, 16},
-		{"ordinary", 65536, 65536, 65536},
-		{"at the maximum", maxBufferSize, maxBufferSize, maxBufferSize},
-		{"just over the maximum", maxBufferSize + 1, maxBufferSize, maxBufferSize},
-		{"absurd", math.MaxInt, maxBufferSize, maxBufferSize},
-	}
-	require.Equal(t, 1<<20, maxBufferSize, "the maximum documented on Upgrader and Dialer")
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s, _ := net.Pipe()
-			defer s.Close()
-			c := newConn(s, connConfig{isServer: true, readBufferSize: tc.size, writeBufferSize: tc.size})
-			assert.Equal(t, tc.read, c.br.size, "read buffer size")
-			assert.Equal(t, tc.write, c.writeBufSize, "write buffer size")
-		})
-	}
-}
-
-// TestHugeBufferSizesEndToEnd: an Upgrader and a Dialer configured with
-// absurd buffer sizes work (with clamped buffers) instead of panicking.
-func TestHugeBufferSizesEndToEnd(t *testing.T) {
-	up := &Upgrader{ReadBufferSize: math.MaxInt, WriteBufferSize: math.MaxInt}
-	done := make(chan error, 1)
-	srv := httptest.NewServer(up.Handler(func(c *Conn) { done <- <-echoServer(c) }))
-	defer srv.Close()
-	require.True(t, strings.HasPrefix(srv.Listener.Addr().String(), "127.0.0.1:"))
-	d := &Dialer{ReadBufferSize: math.MaxInt, WriteBufferSize: math.MaxInt, HandshakeTimeout: testIOTimeout}
-	c, _, err := d.Dial("ws://"+srv.Listener.Addr().String(), nil)
+// stalledFrameStart returns a masked binary frame header announcing
+// announce payload bytes, followed by the first sent of them (zero key:
+// the masked bytes are the payload bytes).
+func stalledFrameStart(t testing.TB, announce int64, sent int) []byte {
+	t.Helper()
+	b, err := frame.AppendHeader(nil, frame.Header{Fin: true, Opcode: frame.OpBinary, Masked: true, Length: announce})
 	require.NoError(t, err)
-	defer c.Close()
-	for _, n := range []int{10, 100000, maxBufferSize + 10} {
-		msg := pattern(n)
-		require.NoError(t, c.WriteMessage(BinaryMessage, msg))
-		require.NoError(t, c.SetReadDeadline(time.Now().Add(testIOTimeout)))
-		_, got, err := c.ReadMessage()
-		require.NoError(t, err)
-		assert.True(t, bytes.Equal(msg, got), "echo of %d bytes", n)
+	return append(b, bytes.Repeat([]byte{'x'}, sent)...)
+}
+
+// readLimitCase is a message sent by a raw client and the read limit it
+// meets.
+type readLimitCase struct {
+	name      string
+	limit     int64 // 0: DefaultReadLimit
+	compress  bool
+	fragments []int // payload sizes on the wire; nil: one frame
+	size      int   // message size (inflated)
+	zeros     bool  // a run of zeros (a deflate bomb) rather than data
+	refused   bool
+}
+
+// wire builds the message's frames, masked, and returns them with the
+// message and its type.
+func (tc readLimitCase) wire(t testing.TB) (wire, msg []byte, messageType int) {
+	t.Helper()
+	switch {
+	case tc.zeros:
+		msg = make([]byte, tc.size)
+	case tc.compress:
+		msg = jsonLike(tc.size)
+	default:
+		msg = pattern(tc.size)
 	}
-	require.NoError(t, c.Close())
-	select {
-	case err := <-done:
-		assert.True(t, IsCloseError(err, CloseNormalClosure), "server read error: %v", err)
-	case <-time.After(testIOTimeout):
-		t.Fatal("server did not stop")
+	payload, op := msg, frame.OpBinary
+	var rsv byte
+	if tc.compress {
+		// Text, checked as UTF-8 as it is inflated.
+		payload, rsv, op = deflateRaw(t, msg), 0x40, frame.OpText
 	}
+	sizes := tc.fragments
+	if sizes == nil {
+		sizes = []int{len(payload)}
+	}
+	if tc.compress {
+		// The compressed length is known only now: split it evenly, the
+		// remainder going to the last fragment.
+		n := len(sizes)
+		sizes = make([]int, n)
+		for i := range sizes {
+			sizes[i] = len(payload) / n
+		}
+		sizes[n-1] += len(payload) % n
+	}
+	off := 0
+	for i, n := range sizes {
+		f := rawFrame{fin: i == len(sizes)-1, op: frame.OpContinuation, payload: payload[off : off+n]}
+		if i == 0 {
+			f.op, f.rsv = op, rsv
+		}
+		wire = append(wire, f.encode()...)
+		off += n
+	}
+	require.Equal(t, len(payload), off, "fragment sizes add up to the payload")
+	return wire, msg, int(op)
 }

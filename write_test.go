@@ -3,6 +3,9 @@ package websocket
 import (
 	"io"
 	"net"
+	"net/http/httptest"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,4 +92,107 @@ func TestWriteStallProgress(t *testing.T) {
 		total += n
 	}
 	require.NoError(t, within(t, done, 10*time.Second, "the slow write"))
+}
+
+// TestWriteTimeout: the Upgrader's WriteTimeout cuts off a peer that does
+// not read.
+func TestWriteTimeout(t *testing.T) {
+	up := Upgrader{WriteTimeout: 50 * time.Millisecond}
+	result := make(chan error, 1)
+	srv := httptest.NewServer(up.Handler(func(c *Conn) {
+		big := make([]byte, 1<<20)
+		for i := 0; i < 500; i++ {
+			if err := c.WriteMessage(BinaryMessage, big); err != nil {
+				result <- err
+				return
+			}
+		}
+		result <- nil
+	}))
+	defer srv.Close()
+	_ = rawDial(t, srv, "") // never reads
+	err := <-result
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	assert.True(t, ne.Timeout())
+}
+
+// TestSlowReaderBoundedMemory: 20 goroutines broadcast 64 KiB messages to a
+// client that never reads. Writers wait for each other rather than queue,
+// so the server holds about one message per writer; WriteTimeout then
+// fails them all. The heap must not grow with the number of messages
+// attempted (20 × 200 × 64 KiB = 250 MiB).
+func TestSlowReaderBoundedMemory(t *testing.T) {
+	up := Upgrader{WriteTimeout: 200 * time.Millisecond}
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	result := make(chan []error, 1)
+	peakc := make(chan uint64, 1)
+	srv := httptest.NewServer(up.Handler(func(c *Conn) {
+		var wg sync.WaitGroup
+		errs := make([]error, 20)
+		for g := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 200; i++ {
+					msg := make([]byte, 64<<10) // a fresh message each time, as an application would build
+					if err := c.WriteMessage(BinaryMessage, msg); err != nil {
+						errs[g] = err
+						return
+					}
+				}
+			}()
+		}
+		done := make(chan struct{})
+		go func() {
+			var ms runtime.MemStats
+			var peak uint64
+			for {
+				select {
+				case <-done:
+					peakc <- peak
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > peak {
+					peak = ms.HeapInuse
+				}
+			}
+		}()
+		wg.Wait()
+		close(done)
+		result <- errs
+	}))
+	defer srv.Close()
+	_ = rawDial(t, srv, "") // never reads
+	select {
+	case errs := <-result:
+		for _, err := range errs {
+			var ne net.Error
+			if assert.ErrorAs(t, err, &ne) {
+				assert.True(t, ne.Timeout())
+			}
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("writers to a stalled client did not fail")
+	}
+	growth := int64(<-peakc) - int64(before.HeapInuse)
+	t.Logf("peak heap growth: %d KiB", growth>>10)
+	assert.Less(t, growth, int64(64<<20), "heap grew with the messages attempted")
+}
+
+// TestWriteControlDeadlineWhileBusy: WriteControl gives up at its deadline
+// when another frame holds the connection.
+func TestWriteControlDeadlineWhileBusy(t *testing.T) {
+	sc, _ := connPair(t)
+	sc.frameMu <- struct{}{} // a frame write in progress
+	err := sc.WriteControl(PingMessage, nil, time.Now().Add(20*time.Millisecond))
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	assert.True(t, ne.Timeout())
+	<-sc.frameMu
+	assert.NoError(t, sc.WriteControl(PingMessage, nil, time.Now().Add(time.Second)))
 }
