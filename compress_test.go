@@ -47,23 +47,7 @@ func TestCompressedRoundTrip(t *testing.T) {
 					sizes = append(sizes, 1<<20)
 				}
 				for _, n := range sizes {
-					msg := jsonLike(n)
-					require.NoError(t, cc.WriteMessage(TextMessage, msg))
-					mt, got, err := cc.ReadMessage()
-					require.NoError(t, err)
-					assert.Equal(t, TextMessage, mt)
-					assert.True(t, bytes.Equal(msg, got), "size %d", n)
-
-					w, err := cc.NextWriter(BinaryMessage)
-					require.NoError(t, err)
-					for rest := msg; len(rest) > 0; rest = rest[min(len(rest), 3000):] {
-						_, err := w.Write(rest[:min(len(rest), 3000)])
-						require.NoError(t, err)
-					}
-					require.NoError(t, w.Close())
-					_, got, err = cc.ReadMessage()
-					require.NoError(t, err)
-					assert.True(t, bytes.Equal(msg, got), "size %d via NextWriter", n)
+					checkEcho(t, cc, TextMessage, jsonLike(n), func(int) int { return 3000 })
 				}
 				require.NoError(t, cc.Close())
 				assert.True(t, IsCloseError(waitErr(t, done), CloseNormalClosure))

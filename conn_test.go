@@ -31,29 +31,8 @@ func TestRoundTripSizes(t *testing.T) {
 	done := echoServer(sc)
 	sizes := []int{0, 1, 125, 126, 127, 4095, 4096, 4097, 65535, 65536, 65537, 1 << 20, 16 << 20}
 	for _, n := range sizes {
-		msg := pattern(n)
-		require.NoError(t, cc.WriteMessage(BinaryMessage, msg))
-		mt, got, err := cc.ReadMessage()
-		require.NoError(t, err)
-		assert.Equal(t, BinaryMessage, mt)
-		assert.True(t, bytes.Equal(msg, got), "size %d", n)
-
-		w, err := cc.NextWriter(BinaryMessage)
-		require.NoError(t, err)
 		// Write in uneven pieces so fragments and direct writes mix.
-		for rest := msg; len(rest) > 0; {
-			k := min(len(rest), 1000+len(rest)/3)
-			_, err := w.Write(rest[:k])
-			require.NoError(t, err)
-			rest = rest[k:]
-		}
-		require.NoError(t, w.Close())
-		mt, r, err := cc.NextReader()
-		require.NoError(t, err)
-		assert.Equal(t, BinaryMessage, mt)
-		got, err = io.ReadAll(r)
-		require.NoError(t, err)
-		assert.True(t, bytes.Equal(msg, got), "size %d via NextWriter", n)
+		checkEcho(t, cc, BinaryMessage, pattern(n), func(rest int) int { return 1000 + rest/3 })
 	}
 	require.NoError(t, cc.Close())
 	assert.True(t, IsCloseError(waitErr(t, done), CloseNormalClosure))
@@ -173,4 +152,33 @@ func TestHugeBufferSizesEndToEnd(t *testing.T) {
 	case <-time.After(testIOTimeout):
 		t.Fatal("server did not stop")
 	}
+}
+
+// checkEcho sends msg as a message of type mt through cc to an echo
+// server twice, with WriteMessage and with NextWriter in pieces of
+// piece(bytes left) bytes, and checks each echo, read with ReadMessage and
+// with NextReader.
+func checkEcho(t *testing.T, cc *Conn, mt int, msg []byte, piece func(rest int) int) {
+	t.Helper()
+	require.NoError(t, cc.WriteMessage(mt, msg))
+	gotType, got, err := cc.ReadMessage()
+	require.NoError(t, err)
+	assert.Equal(t, mt, gotType)
+	assert.True(t, bytes.Equal(msg, got), "size %d", len(msg))
+
+	w, err := cc.NextWriter(mt)
+	require.NoError(t, err)
+	for rest := msg; len(rest) > 0; {
+		k := min(len(rest), piece(len(rest)))
+		_, err := w.Write(rest[:k])
+		require.NoError(t, err)
+		rest = rest[k:]
+	}
+	require.NoError(t, w.Close())
+	gotType, r, err := cc.NextReader()
+	require.NoError(t, err)
+	assert.Equal(t, mt, gotType)
+	got, err = io.ReadAll(r)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(msg, got), "size %d via NextWriter", len(msg))
 }

@@ -113,31 +113,13 @@ func asciiEqualFold(a, b string) bool {
 // folding. Elements are trimmed of optional whitespace; empty elements never
 // match. It does not allocate.
 func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h[name] {
-		for v != "" {
-			var elem string
-			elem, v = nextListElement(v)
-			if elem != "" && asciiEqualFold(elem, token) {
-				return true
-			}
-		}
-	}
-	return false
+	return anyElement(h[name], func(elem string) bool { return elem != "" && asciiEqualFold(elem, token) })
 }
 
 // headerHasAnyElement reports whether any line of the field name (a canonical
 // key) in h holds a non-empty comma-separated element.
 func headerHasAnyElement(h http.Header, name string) bool {
-	for _, v := range h[name] {
-		for v != "" {
-			var elem string
-			elem, v = nextListElement(v)
-			if elem != "" {
-				return true
-			}
-		}
-	}
-	return false
+	return anyElement(h[name], func(elem string) bool { return elem != "" })
 }
 
 // appendTokens appends to dst the elements of the comma-separated list value
@@ -169,16 +151,7 @@ func headerTokens(h http.Header, name string) []string {
 // key) in h lists token exactly (case-sensitive), as a valid token element.
 // It does not allocate.
 func headerListsExact(h http.Header, name, token string) bool {
-	for _, v := range h[name] {
-		for v != "" {
-			var elem string
-			elem, v = nextListElement(v)
-			if elem == token && isToken(elem) {
-				return true
-			}
-		}
-	}
-	return false
+	return anyElement(h[name], func(elem string) bool { return elem == token && isToken(elem) })
 }
 
 // IsWebSocketUpgrade reports whether r asks for a WebSocket upgrade: its
@@ -226,4 +199,20 @@ func checkHeaderField(k string, vs []string, reserved []string, setBy string) st
 		}
 	}
 	return ""
+}
+
+// anyElement reports whether match holds for an element of the
+// comma-separated lists in lines, each trimmed of optional whitespace. It
+// does not allocate.
+func anyElement(lines []string, match func(elem string) bool) bool {
+	for _, v := range lines {
+		for v != "" {
+			var elem string
+			elem, v = nextListElement(v)
+			if match(elem) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -42,14 +42,7 @@ func (u *Upgrader) track(c *Conn) (*Conn, error) {
 		c.openedAt = &now
 	}
 	registries.mu.Lock()
-	if registries.m == nil {
-		registries.m = make(map[*Upgrader]*registry)
-	}
-	r := registries.m[u]
-	if r == nil {
-		r = &registry{conns: make(map[*Conn]struct{})}
-		registries.m[u] = r
-	}
+	r := u.registryLocked()
 	if r.shutdown {
 		// The handshake finished while Shutdown ran: close this one the
 		// same way, without making the handler wait.
@@ -101,14 +94,7 @@ func (u *Upgrader) untrack(c *Conn) {
 // the Upgrader accepts no connections afterwards.
 func (u *Upgrader) Shutdown(ctx context.Context) error {
 	registries.mu.Lock()
-	if registries.m == nil {
-		registries.m = make(map[*Upgrader]*registry)
-	}
-	r := registries.m[u]
-	if r == nil {
-		r = &registry{conns: make(map[*Conn]struct{})}
-		registries.m[u] = r
-	}
+	r := u.registryLocked()
 	r.shutdown = true
 	conns := make([]*Conn, 0, len(r.conns))
 	for c := range r.conns {
@@ -160,4 +146,18 @@ func (u *Upgrader) Shutdown(ctx context.Context) error {
 func (c *Conn) shutdown(deadline time.Time) bool {
 	_, _ = c.closeConn(closeReq{code: CloseGoingAway, reason: "server shutting down", cause: ErrShuttingDown, deadline: deadline, await: true})
 	return c.peerCloseCode.Load() != 0
+}
+
+// registryLocked returns u's registry, made on first use. The caller holds
+// registries.mu.
+func (u *Upgrader) registryLocked() *registry {
+	if registries.m == nil {
+		registries.m = make(map[*Upgrader]*registry)
+	}
+	r := registries.m[u]
+	if r == nil {
+		r = &registry{conns: make(map[*Conn]struct{})}
+		registries.m[u] = r
+	}
+	return r
 }
