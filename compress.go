@@ -23,22 +23,36 @@ const (
 // CompressionOptions tune permessage-deflate. The zero value is the
 // default: flate.BestSpeed, a 512-byte threshold, context takeover both
 // ways.
+//
+// Messages are compressed and inflated with github.com/klauspost/compress's
+// flate package, with writers and readers pooled per message: an idle
+// connection keeps no compressor and no inflater, only, with context
+// takeover, the last 8 KiB it sent (the dictionary of its next message)
+// and up to 32 KiB of what it received (the peer may refer to it), each
+// growing with what was exchanged. docs/compression.md has the measured
+// figures.
 type CompressionOptions struct {
-	// Level is the compress/flate level of messages this side sends
-	// (flate.HuffmanOnly, or 1 to 9). 0 selects flate.BestSpeed: to send
-	// uncompressed, leave compression off. Conn.SetCompressionLevel
-	// changes it per connection.
+	// Level is the flate level of messages this side sends, numbered as in
+	// compress/flate (flate.HuffmanOnly, or 1 to 9). 0 selects
+	// flate.BestSpeed: to send uncompressed, leave compression off.
+	// Conn.SetCompressionLevel changes it per connection. When the client
+	// limits the server's window below 15 bits, levels 1 to 9 all use
+	// klauspost/compress's window-limited encoder.
 	Level int
 	// Threshold is the size under which WriteMessage sends a message
 	// uncompressed. 0 selects 512 bytes; a negative value compresses every
 	// message. Messages written with NextWriter are always compressed.
 	Threshold int
 	// ServerNoContextTakeover makes the server compress every message on
-	// its own, sparing the compressor (about 1 MiB with compress/flate)
-	// that context takeover keeps per connection.
+	// its own (the answer carries server_no_context_takeover), sparing the
+	// dictionary of up to 8 KiB that context takeover keeps per connection.
 	ServerNoContextTakeover bool
-	// ClientNoContextTakeover asks the client to compress every message on
-	// its own, sparing the 32 KiB window the server keeps per connection.
+	// ClientNoContextTakeover requires the client to compress every message
+	// on its own: the answer carries client_no_context_takeover even when
+	// the client did not offer it (RFC 7692 section 7.1.1.2 allows the
+	// server to add it, and a conforming client then complies), sparing the
+	// window of up to 32 KiB the server keeps per connection to inflate the
+	// client's messages.
 	ClientNoContextTakeover bool
 }
 

@@ -244,3 +244,60 @@ func TestUpgraderCompression(t *testing.T) {
 	assert.True(t, f.h.Rsv1)
 	assert.Less(t, len(f.payload), len(msg))
 }
+
+// TestServerRequiresClientNoContextTakeover: with ClientNoContextTakeover the
+// server answers client_no_context_takeover to an offer that did not
+// include it, our client then compresses without history, and the server
+// keeps no window for the client's messages; without the option it keeps
+// one.
+func TestServerRequiresClientNoContextTakeover(t *testing.T) {
+	for _, require_ := range []bool{true, false} {
+		t.Run(fmt.Sprintf("require=%t", require_), func(t *testing.T) {
+			up := Upgrader{EnableCompression: true, Compression: &CompressionOptions{ClientNoContextTakeover: require_}}
+			kept := make(chan int, 1)
+			srv := httptest.NewServer(up.Handler(func(c *Conn) {
+				for i := 0; ; i++ {
+					mt, p, err := c.ReadMessage()
+					if err != nil {
+						return
+					}
+					if i == 1 {
+						c.readMu.Lock()
+						kept <- c.readDecomp.Kept()
+						c.readMu.Unlock()
+					}
+					if err := c.WriteMessage(mt, p); err != nil {
+						return
+					}
+				}
+			}))
+			defer srv.Close()
+
+			// A raw offer without client_no_context_takeover.
+			p, resp, ok := deflate.Negotiate([]string{"permessage-deflate"}, deflate.ServerConfig{DisableClientContextTakeover: require_})
+			require.True(t, ok)
+			assert.Equal(t, require_, p.ClientNoContextTakeover)
+			assert.Equal(t, require_, strings.Contains(resp, "client_no_context_takeover"), resp)
+
+			c, hresp, err := (&Dialer{EnableCompression: true}).Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+			require.NoError(t, err)
+			defer c.Close()
+			assert.Equal(t, require_, strings.Contains(hresp.Header.Get("Sec-WebSocket-Extensions"), "client_no_context_takeover"))
+			msg := jsonLike(4000)
+			for range 2 {
+				require.NoError(t, c.WriteMessage(TextMessage, msg))
+				_, got, err := c.ReadMessage()
+				require.NoError(t, err)
+				require.Equal(t, msg, got)
+			}
+			require.NoError(t, c.lockMsg(nil))
+			assert.Equal(t, !require_, c.writeComp.KeepsHistory(), "the client keeps history only when allowed")
+			c.unlockMsg()
+			if require_ {
+				assert.Zero(t, <-kept, "no window kept for a client without context takeover")
+			} else {
+				assert.Equal(t, 2*len(msg), <-kept, "the window grows with what the client sent")
+			}
+		})
+	}
+}

@@ -1,8 +1,11 @@
 module github.com/wsup/websocket
 
-go 1.24
+go 1.25
 
-require github.com/stretchr/testify v1.10.0
+require (
+	github.com/klauspost/compress v1.20.4
+	github.com/stretchr/testify v1.10.0
+)
 
 require (
 	github.com/davecgh/go-spew v1.1.1 // indirect

@@ -18,9 +18,7 @@ import (
 )
 
 // compressImpls are the servers whose permessage-deflate path is exercised.
-// wsup joins once its extension negotiation lands (today it declines the
-// offer, which loadgen reports as an error).
-var compressImpls = []string{"gorilla", "coder", "gws", "gobwas"}
+var compressImpls = []string{"gorilla", "wsup", "coder", "gws", "gobwas"}
 
 // serve runs h on a loopback listener until the test ends.
 func serve(t *testing.T, h http.Handler) string {
@@ -57,7 +55,10 @@ func TestEchoServersVerified(t *testing.T) {
 		tiny("latency", loadgen.Latency, loadgen.PayloadText, 32, 3, 1, false),
 		tiny("idle", loadgen.Idle, loadgen.PayloadText, 32, 40, 1, false),
 		tiny("deflate", loadgen.Throughput, loadgen.PayloadJSON, 16<<10, 2, 2, true),
+		tiny("idledeflatenct", loadgen.Idle, loadgen.PayloadJSON, 1<<10, 20, 1, true),
+		tiny("idledeflate", loadgen.Idle, loadgen.PayloadJSON, 1<<10, 20, 1, true),
 	}
+	workloads[len(workloads)-1].Takeover = true
 	for _, impl := range echo.Impls {
 		for _, w := range workloads {
 			if w.Compress && !slices.Contains(compressImpls, impl) {
@@ -76,6 +77,10 @@ func TestEchoServersVerified(t *testing.T) {
 				// Every verified message contributed exactly Size compared bytes.
 				assert.Equal(t, res.TotalMessages*int64(w.Size), res.VerifiedBytes)
 				assert.Equal(t, w.Compress, res.Compressed)
+				if w.Compress && w.Kind != loadgen.Idle {
+					assert.Positive(t, res.WireBytesPerMsg)
+					assert.Less(t, res.WireBytesPerMsg, float64(w.Size)/2, "JSON echoes are compressed")
+				}
 				switch w.Kind {
 				case loadgen.Latency:
 					assert.Positive(t, res.LatencySamples)

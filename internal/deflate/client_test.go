@@ -67,8 +67,8 @@ func FuzzParseResponse(f *testing.F) {
 	})
 }
 
-// TestKeepsHistory: only context takeover with a 15-bit window and a level
-// that finds matches keeps history between messages.
+// TestKeepsHistory: context takeover with a level that finds matches keeps
+// history between messages, at every window size.
 func TestKeepsHistory(t *testing.T) {
 	cases := []struct {
 		level, bits int
@@ -78,8 +78,8 @@ func TestKeepsHistory(t *testing.T) {
 		{1, 15, true, true},
 		{9, 15, true, true},
 		{1, 15, false, false},
-		{1, 14, true, false},
-		{1, 8, true, false},
+		{1, 14, true, true},
+		{1, 8, true, true},
 		{0, 15, true, false},
 		{-2, 15, true, false},
 	}

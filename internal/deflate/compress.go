@@ -1,57 +1,67 @@
 package deflate
 
-import (
-	"compress/flate"
-	"errors"
-)
+import "errors"
 
 var (
 	errReleased = errors.New("deflate: Compressor used after Release")
 	errBusy     = errors.New("deflate: previous message writer not closed")
 )
 
+// DictSize is the most plaintext a context-takeover Compressor keeps
+// between messages as the dictionary of its next message (less when the
+// window is smaller). Measured on JSON messages of 1 to 16 KiB
+// (BenchmarkTakeoverDesign), an 8 KiB dictionary gives the wire size of a
+// compressor kept whole for the connection, at 8 KiB instead of several
+// hundred KiB per connection.
+const DictSize = 8 << 10
+
 // Compressor compresses messages for one direction of one connection.
 //
+// Between messages it holds no compressor: each message borrows a pooled
+// klauspost/compress flate writer and returns it at the end. With context
+// takeover it keeps the last min(DictSize, 2^windowBits) bytes it sent
+// (growing with what was sent) and primes the next message's writer with
+// them, so the message may refer to them.
+//
 // A Compressor is not safe for concurrent use; one message is compressed at
-// a time. See the package documentation for how windowBits and
-// contextTakeover are honoured.
+// a time.
 type Compressor struct {
-	level int
-	// chunk is the largest number of input bytes compressed by one
-	// history-free flate stream; 0 means unlimited.
-	chunk int
-	// keep is true when one deflater is kept across messages (context
-	// takeover with a 15-bit window).
-	keep bool
-	// d is the kept deflater, or the one borrowed for the current message.
-	d       *deflater
-	inChunk int
-	busy    bool
-	err     error
-	mw      messageWriter
+	kind encoderKind
+	// takeover is true when the Compressor keeps a dictionary (context
+	// takeover with a level that finds matches).
+	takeover bool
+	dict     window
+	// d is the deflater borrowed for the current message.
+	d    *deflater
+	busy bool
+	err  error
+	mw   messageWriter
 }
 
-// NewCompressor returns a Compressor using compress/flate level level
-// (flate.HuffmanOnly..flate.BestCompression; any other value, including
-// flate.DefaultCompression, means level 6, flate's default). windowBits is
-// the negotiated LZ77 window of this direction (the peer's
-// server_max_window_bits for a server); values below 8 are treated as 8 and
-// values above 15 as 15. contextTakeover reports whether the compressor may
-// refer to earlier messages; it is honoured only with a 15-bit window (with
-// a smaller window every chunk is compressed without history, which the
-// protocol always permits). The Compressor takes no memory until its first
-// message.
+// NewCompressor returns a Compressor using flate level level
+// (HuffmanOnly -2, NoCompression 0, BestSpeed 1 .. BestCompression 9, as
+// numbered by compress/flate; any other value, including
+// DefaultCompression -1, means level 6). windowBits is the negotiated LZ77
+// window of this direction (the peer's server_max_window_bits for a
+// server); values below 8 are treated as 8 and values above 15 as 15. With
+// a window below 15 bits the levels that find matches are replaced by
+// klauspost/compress's window-limited encoder, whose back-references never
+// reach further than 2^windowBits bytes, message boundaries included.
+// contextTakeover reports whether the compressor may refer to earlier
+// messages. The Compressor takes no memory until its first message.
 func NewCompressor(level int, windowBits int, contextTakeover bool) *Compressor {
-	if level < flate.HuffmanOnly || level > flate.BestCompression || level == flate.DefaultCompression {
-		level = 6
+	if level < levelHuffmanOnly || level > levelBest || level == -1 {
+		level = levelDefault
 	}
 	windowBits = max(MinWindowBits, min(MaxWindowBits, windowBits))
-	c := &Compressor{level: level}
-	noMatches := level == flate.NoCompression || level == flate.HuffmanOnly
-	if windowBits < MaxWindowBits && !noMatches {
-		c.chunk = 1 << windowBits
+	matches := level != levelNone && level != levelHuffmanOnly
+	if !matches {
+		// No back-references at all: the window does not matter.
+		windowBits = MaxWindowBits
 	}
-	c.keep = contextTakeover && c.chunk == 0 && !noMatches
+	c := &Compressor{kind: encoderKind{level: level, windowBits: windowBits}}
+	c.takeover = contextTakeover && matches
+	c.dict.size = min(DictSize, 1<<windowBits)
 	return c
 }
 
@@ -69,7 +79,7 @@ func (c *Compressor) Compress(dst, msg []byte) ([]byte, error) {
 	c.begin()
 	start := len(dst)
 	c.d.out.dst = dst
-	err := c.write(msg)
+	_, err := c.d.fw.Write(msg)
 	if err == nil {
 		err = c.d.fw.Flush()
 	}
@@ -82,22 +92,30 @@ func (c *Compressor) Compress(dst, msg []byte) ([]byte, error) {
 		c.fail(err)
 		return dst, err
 	}
+	c.record(msg)
 	return out[:len(out)-len(syncTail)], nil
 }
 
 // KeepsHistory reports whether the Compressor refers to earlier messages
-// (context takeover with a 15-bit window and a level that finds matches):
-// its output for a message then depends on the messages before it, so it
-// cannot be shared between connections. It is safe for concurrent use.
-func (c *Compressor) KeepsHistory() bool { return c.keep }
+// (context takeover with a level that finds matches): its output for a
+// message then depends on the messages before it, so it cannot be shared
+// between connections. It is safe for concurrent use.
+func (c *Compressor) KeepsHistory() bool { return c.takeover }
 
-// Release returns pooled resources; call it when the connection closes. It
-// closes an open Writer. Afterwards Compress and Writer report an error.
+// Kept returns the bytes of memory the Compressor holds between messages
+// (its dictionary); it is not safe for concurrent use with the other
+// methods.
+func (c *Compressor) Kept() int { return c.dict.kept() }
+
+// Release returns pooled resources and frees the dictionary; call it when
+// the connection closes. It closes an open Writer. Afterwards Compress and
+// Writer report an error.
 func (c *Compressor) Release() {
 	if c.d != nil {
-		putDeflater(c.level, c.d)
+		putDeflater(c.kind, c.d)
 		c.d = nil
 	}
+	c.dict.drop()
 	c.busy = false
 	c.mw.open = false
 	c.err = errReleased
@@ -114,58 +132,36 @@ func (c *Compressor) check() error {
 	return nil
 }
 
-// begin starts a message: it borrows a fresh deflater, or reuses the kept
-// one with its history.
+// begin starts a message: it borrows a deflater primed with the dictionary
+// (context takeover) or with nothing.
 func (c *Compressor) begin() {
-	if c.d == nil {
-		c.d = getDeflater(c.level)
+	var dict []byte
+	if c.takeover {
+		dict = c.dict.bytes()
 	}
-	c.inChunk = 0
+	c.d = getDeflater(c.kind, dict)
 	c.busy = true
 }
 
-// end finishes a message: the deflater goes back to its pool unless it is
-// kept for context takeover.
+// end finishes a message: the deflater goes back to its pool.
 func (c *Compressor) end() {
-	if c.keep {
-		c.d.out.reset()
-	} else {
-		putDeflater(c.level, c.d)
-		c.d = nil
-	}
+	putDeflater(c.kind, c.d)
+	c.d = nil
 	c.busy = false
+}
+
+// record adds sent plaintext to the dictionary (context takeover only).
+func (c *Compressor) record(p []byte) {
+	if c.takeover {
+		c.dict.write(p)
+	}
 }
 
 // fail records err; a context-takeover stream cannot continue after a
 // failure because the peer's view of our history is unknown.
 func (c *Compressor) fail(err error) {
-	if c.keep {
+	if c.takeover {
 		c.err = err
+		c.dict.drop()
 	}
-}
-
-// write feeds p to the deflater, starting a new history-free chunk every
-// c.chunk input bytes.
-func (c *Compressor) write(p []byte) error {
-	fw := c.d.fw
-	for len(p) > 0 {
-		n := len(p)
-		if c.chunk > 0 {
-			if c.inChunk == c.chunk {
-				// Sync flush: byte aligned, non-final; then forget history.
-				if err := fw.Flush(); err != nil {
-					return err
-				}
-				fw.Reset(&c.d.out)
-				c.inChunk = 0
-			}
-			n = min(n, c.chunk-c.inChunk)
-		}
-		if _, err := fw.Write(p[:n]); err != nil {
-			return err
-		}
-		c.inChunk += n
-		p = p[n:]
-	}
-	return nil
 }

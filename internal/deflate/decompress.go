@@ -150,6 +150,11 @@ func (d *Decompressor) fail(err error) error {
 	return err
 }
 
+// Kept returns the bytes of memory the Decompressor holds between messages
+// (its window, with context takeover); it is not safe for concurrent use
+// with the other methods.
+func (d *Decompressor) Kept() int { return d.win.kept() }
+
 // Release returns pooled resources and frees the window; call it when the
 // connection closes. Afterwards Read reports an error.
 func (d *Decompressor) Release() {

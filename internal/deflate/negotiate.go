@@ -42,11 +42,12 @@ type Params struct {
 // ServerConfig is what the server is willing to do.
 type ServerConfig struct {
 	// DisableServerContextTakeover / DisableClientContextTakeover force
-	// *_no_context_takeover in the answer (to save memory).
-	// DisableServerContextTakeover spares the ~800 KiB flate.Writer a
-	// connection would otherwise keep between messages;
-	// DisableClientContextTakeover spares the 2^ClientMaxWindowBits bytes
-	// of window the Decompressor would keep.
+	// *_no_context_takeover in the answer (to save memory), whether or not
+	// the client offered them (RFC 7692 sections 7.1.1.1 and 7.1.1.2 allow
+	// the server to add them). DisableServerContextTakeover spares the
+	// dictionary of up to DictSize bytes the Compressor keeps between
+	// messages; DisableClientContextTakeover spares the up to
+	// 2^ClientMaxWindowBits bytes of window the Decompressor keeps.
 	DisableServerContextTakeover, DisableClientContextTakeover bool
 }
 

@@ -1,44 +1,80 @@
 package deflate
 
 import (
-	"compress/flate"
 	"io"
 	"sync"
+
+	"github.com/klauspost/compress/flate"
 )
 
-// deflater is a flate.Writer bound to its own output sink, so a pooled
-// deflater never references the Compressor that last used it.
+// Compression levels, with compress/flate's values (klauspost/compress
+// uses the same numbers; its ConstantCompression is compress/flate's
+// HuffmanOnly).
+const (
+	levelHuffmanOnly = flate.ConstantCompression // -2
+	levelNone        = flate.NoCompression       // 0
+	levelBest        = flate.BestCompression     // 9
+	levelDefault     = 6                         // what -1 and out-of-range levels mean
+)
+
+// deflater is a pooled klauspost flate.Writer bound to its own output sink,
+// so a pooled deflater never references the Compressor that last used it.
 type deflater struct {
 	fw  *flate.Writer
 	out sink
 }
 
-// writerPools holds one pool per compression level HuffmanOnly..BestCompression
-// (index level-flate.HuffmanOnly): a flate.Writer's level is fixed at creation.
-var writerPools [flate.BestCompression - flate.HuffmanOnly + 1]sync.Pool
+// encoderKind identifies one pool of deflaters: a level of a 15-bit
+// writer, or (for windows below 15 bits) a window writer, whose LZ77 search
+// never reaches further back than its window.
+type encoderKind struct {
+	level      int // levelHuffmanOnly..levelBest; ignored when windowBits < 15
+	windowBits int // MinWindowBits..MaxWindowBits
+}
 
-// getDeflater returns a deflater for level (already validated), reset so its
-// stream starts without history.
-func getDeflater(level int) *deflater {
-	pool := &writerPools[level-flate.HuffmanOnly]
-	if d, ok := pool.Get().(*deflater); ok {
-		d.fw.Reset(&d.out)
-		return d
+// One pool per level of 15-bit writers (index level-levelHuffmanOnly) and
+// one per window size below 15 bits (index windowBits-MinWindowBits).
+var (
+	levelPools  [levelBest - levelHuffmanOnly + 1]sync.Pool
+	windowPools [MaxWindowBits - MinWindowBits]sync.Pool
+)
+
+func (k encoderKind) pool() *sync.Pool {
+	if k.windowBits < MaxWindowBits {
+		return &windowPools[k.windowBits-MinWindowBits]
 	}
-	d := new(deflater)
-	fw, err := flate.NewWriter(&d.out, level)
-	if err != nil {
-		// Unreachable: level was validated by NewCompressor.
-		panic("deflate: invalid level reached the writer pool: " + err.Error())
+	return &levelPools[k.level-levelHuffmanOnly]
+}
+
+// getDeflater returns a deflater of kind k whose stream starts with dict as
+// its history (nil for none).
+func getDeflater(k encoderKind, dict []byte) *deflater {
+	d, ok := k.pool().Get().(*deflater)
+	if !ok {
+		d = new(deflater)
+		var err error
+		if k.windowBits < MaxWindowBits {
+			d.fw, err = flate.NewWriterWindow(&d.out, 1<<k.windowBits)
+		} else {
+			d.fw, err = flate.NewWriter(&d.out, k.level)
+		}
+		if err != nil {
+			// Unreachable: NewCompressor validated level and window.
+			panic("deflate: invalid encoder reached the pool: " + err.Error())
+		}
 	}
-	d.fw = fw
+	// ResetDict, never Reset: Reset would prime the stream with the
+	// dictionary the writer was last given, which the peer does not have.
+	d.fw.ResetDict(&d.out, dict)
 	return d
 }
 
-// putDeflater returns d to the pool of level.
-func putDeflater(level int, d *deflater) {
+// putDeflater returns d to the pool of kind k, dropping its references to
+// the caller's dictionary and output.
+func putDeflater(k encoderKind, d *deflater) {
 	d.out.reset()
-	writerPools[level-flate.HuffmanOnly].Put(d)
+	d.fw.ResetDict(&d.out, nil)
+	k.pool().Put(d)
 }
 
 // inflater is a pooled flate reader with the input adapter it reads from.
@@ -60,13 +96,15 @@ func getInflater(src io.Reader, dict []byte) *inflater {
 		f.fr = f.rd.(flate.Resetter)
 	}
 	f.in.reset(src)
-	// Reset of the stdlib reader never fails.
+	// Reset never fails: the error is for interface compatibility.
 	_ = f.fr.Reset(&f.in, dict)
 	return f
 }
 
-// putInflater returns f to the pool, dropping its reference to the source.
+// putInflater returns f to the pool, dropping its references to the source
+// and dictionary.
 func putInflater(f *inflater) {
 	f.in.reset(nil)
+	_ = f.fr.Reset(&f.in, nil)
 	readerPool.Put(f)
 }

@@ -44,10 +44,13 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	if err := w.c.write(p); err != nil {
+	if _, err := w.c.d.fw.Write(p); err != nil {
 		w.err = err
 		return 0, err
 	}
+	// The deflater copied p into its own history when it was primed, so
+	// the dictionary may change under it now.
+	w.c.record(p)
 	return len(p), nil
 }
 

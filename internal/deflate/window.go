@@ -6,46 +6,77 @@ import (
 	"slices"
 )
 
-// window keeps the last size bytes of inflated output in a ring buffer of
-// exactly size bytes, allocated on first use.
+// window keeps the last size bytes written to it: the inflated output a
+// peer may refer back to, or the plaintext a Compressor uses as its
+// dictionary. Its buffer grows with what was written (in doubling steps,
+// capped at size), so a connection that exchanged little keeps little;
+// once size bytes were written it is a ring of exactly size bytes.
 type window struct {
 	size int
-	buf  []byte
-	pos  int  // next write position
-	full bool // buf holds size valid bytes
+	buf  []byte // len(buf) valid bytes while !full; a ring of size bytes once full
+	pos  int    // next write position in the ring (when full)
+	full bool   // buf holds size valid bytes
 }
 
-// write records p as the newest output.
+// minWindowAlloc is the first allocation of a growing window, so that tiny
+// messages do not cause a chain of reallocations.
+const minWindowAlloc = 512
+
+// write records p as the newest bytes.
 func (w *window) write(p []byte) {
 	if len(p) == 0 {
 		return
 	}
-	if w.buf == nil {
-		w.buf = make([]byte, w.size)
+	if !w.full {
+		if len(w.buf)+len(p) < w.size {
+			w.grow(len(w.buf) + len(p))
+			w.buf = append(w.buf, p...)
+			return
+		}
+		// This write fills the window: switch to a ring of exactly size
+		// bytes holding the last size bytes of buf+p.
+		w.grow(w.size)
+		keep := max(0, w.size-len(p)) // bytes of buf still inside the window
+		n := copy(w.buf[:keep], w.buf[len(w.buf)-keep:])
+		w.buf = w.buf[:w.size]
+		copy(w.buf[n:], p[len(p)-(w.size-n):])
+		w.pos, w.full = 0, true
+		return
 	}
 	if len(p) >= w.size {
 		copy(w.buf, p[len(p)-w.size:])
-		w.pos, w.full = 0, true
+		w.pos = 0
 		return
 	}
 	n := copy(w.buf[w.pos:], p)
 	if n < len(p) {
 		w.pos = copy(w.buf, p[n:])
-		w.full = true
 		return
 	}
 	w.pos += n
 	if w.pos == w.size {
-		w.pos, w.full = 0, true
+		w.pos = 0
 	}
 }
 
-// bytes returns the recorded output, oldest first, as one slice of buf. It
+// grow makes room for need bytes (need <= size), doubling the capacity but
+// never beyond size.
+func (w *window) grow(need int) {
+	if need <= cap(w.buf) {
+		return
+	}
+	c := min(w.size, max(need, 2*cap(w.buf), minWindowAlloc))
+	nb := make([]byte, len(w.buf), c)
+	copy(nb, w.buf)
+	w.buf = nb
+}
+
+// bytes returns the recorded bytes, oldest first, as one slice of buf. It
 // rotates the ring in place when needed; the result is valid until the next
 // write.
 func (w *window) bytes() []byte {
 	if !w.full {
-		return w.buf[:w.pos]
+		return w.buf
 	}
 	if w.pos != 0 {
 		// Rotate left by pos: oldest byte (buf[pos]) moves to buf[0].
@@ -57,7 +88,10 @@ func (w *window) bytes() []byte {
 	return w.buf
 }
 
-// drop forgets the output and frees the buffer.
+// kept returns the bytes of memory the window holds.
+func (w *window) kept() int { return cap(w.buf) }
+
+// drop forgets the bytes and frees the buffer.
 func (w *window) drop() {
 	w.buf, w.pos, w.full = nil, 0, false
 }

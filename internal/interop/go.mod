@@ -1,6 +1,6 @@
 module github.com/wsup/websocket/internal/interop
 
-go 1.24.0
+go 1.25
 
 replace github.com/wsup/websocket => ../..
 
@@ -14,6 +14,7 @@ require (
 
 require (
 	github.com/davecgh/go-spew v1.1.1 // indirect
+	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/pmezard/go-difflib v1.0.0 // indirect
 	golang.org/x/text v0.34.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect

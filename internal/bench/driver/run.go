@@ -134,12 +134,18 @@ func progressLine(s Sample) string {
 	if s.Err != "" {
 		return head + " FAIL " + s.Err
 	}
+	if r.IdleConns > 0 && r.Compressed {
+		return fmt.Sprintf("%s %.2f KiB/conn (RSS %.2f, heap %.2f)", head, r.MemPerConnKiB, r.RSSPerConnKiB, r.HeapPerConnKiB)
+	}
 	if r.IdleConns > 0 {
 		return fmt.Sprintf("%s %.2f KiB/conn", head, r.RSSPerConnKiB)
 	}
 	line := fmt.Sprintf("%s %9.0f msg/s %8.2f µs/msg", head, r.MsgsPerSec, r.CPUPerMsgMicros)
 	if r.LatencySamples > 0 {
 		line += fmt.Sprintf(" p99 %v", r.P99.Round(time.Microsecond))
+	}
+	if r.Compressed {
+		line += fmt.Sprintf(" %.0f wire B/msg", r.WireBytesPerMsg)
 	}
 	return line
 }
@@ -245,6 +251,12 @@ func runLoadgen(ctx context.Context, cfg Config, addr string, pid int, w loadgen
 		"-kind="+string(w.Kind), "-payload="+w.Payload, "-size="+strconv.Itoa(w.Size),
 		"-conns="+strconv.Itoa(w.Conns), "-inflight="+strconv.Itoa(w.InFlight),
 		"-compress="+strconv.FormatBool(w.Compress))
+	if w.Takeover {
+		args = append(args, "-takeover")
+	}
+	if w.Kind == loadgen.Idle && w.Compress {
+		args = append(args, "-heap-path="+loadgen.HeapPath)
+	}
 	if cfg.Warmup > 0 {
 		args = append(args, "-warmup="+cfg.Warmup.String())
 	}

@@ -21,11 +21,20 @@ type metric struct {
 	format func(float64) string
 }
 
-// metricsFor returns the rows reported for workload kind k.
-func metricsFor(k loadgen.Kind) []metric {
+// metricsFor returns the rows reported for workload w: compressed idle
+// workloads report the larger of RSS and heap growth, compressed load
+// workloads add the wire bytes per echoed message.
+func metricsFor(w loadgen.Workload) []metric {
 	msgs := metric{"msg/s", func(r loadgen.Result) float64 { return r.MsgsPerSec }, formatRate}
 	cpu := metric{"server CPU µs/msg", func(r loadgen.Result) float64 { return r.CPUPerMsgMicros }, formatFloat}
-	switch k {
+	wire := metric{"wire B/msg (server → client)", func(r loadgen.Result) float64 { return r.WireBytesPerMsg }, formatFloat}
+	switch k := w.Kind; {
+	case k == loadgen.Idle && w.Compress:
+		return []metric{{"KiB/conn, max(RSS, heap)", func(r loadgen.Result) float64 { return r.MemPerConnKiB }, formatFloat}}
+	case w.Compress:
+		return append(metricsFor(loadgen.Workload{Kind: k}), wire)
+	}
+	switch w.Kind {
 	case loadgen.Latency:
 		p99 := metric{"p99 latency", func(r loadgen.Result) float64 { return float64(r.P99) }, formatDuration}
 		return []metric{p99, msgs, cpu}
@@ -53,10 +62,17 @@ func Markdown(cfg Config, samples []Sample) string {
 	b.WriteString("\n")
 	for _, w := range cfg.Workloads {
 		title := w.Title
-		if w.Kind == loadgen.Idle && cfg.IdleConns > 0 {
+		switch {
+		case w.Kind == loadgen.Idle && w.Compress:
+			conns := w.Conns
+			if cfg.IdleConns > 0 {
+				conns = cfg.IdleConns
+			}
+			title = fmt.Sprintf("%s, %d conns", w.Title, conns)
+		case w.Kind == loadgen.Idle && cfg.IdleConns > 0:
 			title = fmt.Sprintf("idle, %d conns", cfg.IdleConns)
 		}
-		for i, m := range metricsFor(w.Kind) {
+		for i, m := range metricsFor(w) {
 			if i == 0 {
 				fmt.Fprintf(&b, "| %s | %s |", title, m.label)
 			} else {

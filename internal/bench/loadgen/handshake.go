@@ -17,9 +17,25 @@ import (
 // acceptGUID is the fixed GUID of RFC 6455 section 1.3.
 const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-// deflateOffer is the only extension offer the generator makes: no context
+// deflateOffer is the generator's usual extension offer: no context
 // takeover in either direction keeps both compressors stateless.
 const deflateOffer = "permessage-deflate; client_no_context_takeover; server_no_context_takeover"
+
+// deflateTakeoverOffer is the offer of Workload.Takeover: context takeover
+// both ways, the server free to limit the client's window (a browser's
+// offer).
+const deflateTakeoverOffer = "permessage-deflate; client_max_window_bits"
+
+// offerFor returns the extension offer of a workload ("" for none).
+func offerFor(w Workload) string {
+	switch {
+	case !w.Compress:
+		return ""
+	case w.Takeover:
+		return deflateTakeoverOffer
+	}
+	return deflateOffer
+}
 
 // wsConn is a client connection after a successful opening handshake.
 type wsConn struct {
@@ -33,15 +49,16 @@ type wsConn struct {
 }
 
 // dialWS opens a TCP connection to addr and performs the opening handshake by
-// hand. offerDeflate adds the permessage-deflate offer. timeout bounds the
-// dial and the handshake. readBuf sizes the buffered reader kept for frames.
-func dialWS(ctx context.Context, addr string, offerDeflate bool, timeout time.Duration, readBuf int) (*wsConn, error) {
+// hand. offer is the Sec-WebSocket-Extensions value sent ("" for none).
+// timeout bounds the dial and the handshake. readBuf sizes the buffered
+// reader kept for frames.
+func dialWS(ctx context.Context, addr string, offer string, timeout time.Duration, readBuf int) (*wsConn, error) {
 	d := net.Dialer{Timeout: timeout}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	c, err := handshake(nc, addr, offerDeflate, timeout, readBuf)
+	c, err := handshake(nc, addr, offer, timeout, readBuf)
 	if err != nil {
 		_ = nc.Close()
 		return nil, err
@@ -50,7 +67,7 @@ func dialWS(ctx context.Context, addr string, offerDeflate bool, timeout time.Du
 }
 
 // handshake sends the upgrade request on nc and validates the response.
-func handshake(nc net.Conn, host string, offerDeflate bool, timeout time.Duration, readBuf int) (*wsConn, error) {
+func handshake(nc net.Conn, host string, offer string, timeout time.Duration, readBuf int) (*wsConn, error) {
 	if err := nc.SetDeadline(time.Now().Add(timeout)); err != nil {
 		return nil, err
 	}
@@ -65,8 +82,8 @@ func handshake(nc net.Conn, host string, offerDeflate bool, timeout time.Duratio
 	sb.WriteString("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ")
 	sb.WriteString(key)
 	sb.WriteString("\r\n")
-	if offerDeflate {
-		sb.WriteString("Sec-WebSocket-Extensions: " + deflateOffer + "\r\n")
+	if offer != "" {
+		sb.WriteString("Sec-WebSocket-Extensions: " + offer + "\r\n")
 	}
 	sb.WriteString("\r\n")
 	if _, err := nc.Write([]byte(sb.String())); err != nil {
@@ -91,7 +108,7 @@ func handshake(nc net.Conn, host string, offerDeflate bool, timeout time.Duratio
 		return nil, fmt.Errorf("loadgen: Sec-WebSocket-Accept %q, want %q", got, want)
 	}
 	c := &wsConn{nc: nc, br: br}
-	if err := c.parseExtensions(resp.Header.Values("Sec-WebSocket-Extensions"), offerDeflate); err != nil {
+	if err := c.parseExtensions(resp.Header.Values("Sec-WebSocket-Extensions"), offer != ""); err != nil {
 		return nil, err
 	}
 	if err := nc.SetDeadline(time.Time{}); err != nil {

@@ -114,7 +114,7 @@ func TestHandshake(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := fakeServer(t, tc.respond)
-			c, err := dialWS(t.Context(), addr, false, 5*time.Second, 4096)
+			c, err := dialWS(t.Context(), addr, "", 5*time.Second, 4096)
 			if tc.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tc.wantErr)

@@ -10,22 +10,49 @@ import (
 // runIdle opens Conns connections, leaves them idle for Settle, reads the
 // server's RSS, then proves every connection is still served by one verified
 // echo each.
+//
+// A compressed workload measures connections that have been used: every
+// connection first exchanges one compressed echo, then sits idle for Settle
+// before the server's memory is read; with cfg.HeapPath the server's live Go
+// heap is read too, and MemPerConnKiB is the larger of the two growths.
 func runIdle(ctx context.Context, cfg Config) (Result, error) {
 	w := cfg.Workload
-	res := Result{Workload: w.Name, IdleConns: w.Conns}
+	res := Result{Workload: w.Name, IdleConns: w.Conns, Compressed: w.Compress}
+	heap := w.Compress && cfg.HeapPath != ""
 	var err error
+	if heap {
+		if res.HeapBeforeKiB, err = serverHeapKiB(ctx, cfg.Addr, cfg.HeapPath, cfg.IOTimeout); err != nil {
+			return Result{}, err
+		}
+	}
 	if cfg.ServerPID > 0 {
 		if res.RSSBeforeKiB, err = ProcessRSSKiB(cfg.ServerPID); err != nil {
 			return Result{}, fmt.Errorf("loadgen: server RSS: %w", err)
 		}
 	}
-	conns, err := dialAll(ctx, cfg, w.Conns, false, 4<<10)
+	conns, err := dialAll(ctx, cfg, w.Conns, w.Compress, 4<<10)
 	if err != nil {
 		return Result{}, err
 	}
 	defer closeAll(conns)
+	if w.Compress {
+		for _, c := range conns {
+			if !c.deflate {
+				return Result{}, errNotNegotiated
+			}
+		}
+		if err := pingAll(ctx, cfg, conns, &res); err != nil {
+			return Result{}, err
+		}
+	}
 	if err := sleepCtx(ctx, cfg.Settle); err != nil {
 		return Result{}, err
+	}
+	if heap {
+		if res.HeapAfterKiB, err = serverHeapKiB(ctx, cfg.Addr, cfg.HeapPath, cfg.IOTimeout); err != nil {
+			return Result{}, err
+		}
+		res.HeapPerConnKiB = float64(res.HeapAfterKiB-res.HeapBeforeKiB) / float64(w.Conns)
 	}
 	if cfg.ServerPID > 0 {
 		if res.RSSAfterKiB, err = ProcessRSSKiB(cfg.ServerPID); err != nil {
@@ -33,8 +60,11 @@ func runIdle(ctx context.Context, cfg Config) (Result, error) {
 		}
 		res.RSSPerConnKiB = float64(res.RSSAfterKiB-res.RSSBeforeKiB) / float64(w.Conns)
 	}
-	if err := pingAll(ctx, cfg, conns, &res); err != nil {
-		return Result{}, err
+	res.MemPerConnKiB = max(res.RSSPerConnKiB, res.HeapPerConnKiB)
+	if !w.Compress {
+		if err := pingAll(ctx, cfg, conns, &res); err != nil {
+			return Result{}, err
+		}
 	}
 	return res, nil
 }
@@ -45,6 +75,10 @@ func runIdle(ctx context.Context, cfg Config) (Result, error) {
 func pingAll(ctx context.Context, cfg Config, conns []*wsConn, res *Result) error {
 	w := cfg.Workload
 	payload := makePayload(w.Payload, w.Size)
+	wire, err := wirePayload(payload, w.Compress)
+	if err != nil {
+		return err
+	}
 	var (
 		mu   sync.Mutex
 		errs errorLog
@@ -56,7 +90,7 @@ func pingAll(ctx context.Context, cfg Config, conns []*wsConn, res *Result) erro
 		go func() {
 			defer wg.Done()
 			for c := range next {
-				r, err := echoOnce(c, w.opcode(), payload, cfg.IOTimeout)
+				r, err := echoOnce(c, w.opcode(), payload, wire, w.Compress, cfg.IOTimeout)
 				if err != nil {
 					errs.add(err)
 					continue
@@ -89,8 +123,10 @@ feed:
 	return ctxErr
 }
 
-// echoOnce sends payload on c and reads back one message.
-func echoOnce(c *wsConn, opcode byte, payload []byte, timeout time.Duration) (echoResult, error) {
+// echoOnce sends payload on c and reads back one message. With compress
+// (and permessage-deflate negotiated on c) it sends wire, the compressed
+// form of payload, with RSV1 set.
+func echoOnce(c *wsConn, opcode byte, payload, wire []byte, compress bool, timeout time.Duration) (echoResult, error) {
 	key, err := randomKey()
 	if err != nil {
 		return echoResult{}, err
@@ -98,10 +134,14 @@ func echoOnce(c *wsConn, opcode byte, payload []byte, timeout time.Duration) (ec
 	if err := c.nc.SetDeadline(time.Now().Add(timeout)); err != nil {
 		return echoResult{}, err
 	}
-	if _, err := c.nc.Write(appendClientFrame(nil, opcode, false, payload, key)); err != nil {
+	compressed := compress && c.deflate
+	if !compressed {
+		wire = payload
+	}
+	if _, err := c.nc.Write(appendClientFrame(nil, opcode, compressed, wire, key)); err != nil {
 		return echoResult{}, fmt.Errorf("write: %w", err)
 	}
-	v := echoVerifier{br: c.br, expected: payload, opcode: opcode}
+	v := echoVerifier{br: c.br, expected: payload, opcode: opcode, deflate: c.deflate, serverTakeover: c.serverTakeover}
 	r, err := v.next()
 	if err != nil {
 		return echoResult{}, fmt.Errorf("read: %w", err)

@@ -28,6 +28,7 @@ type loadConn struct {
 
 	verified   atomic.Int64
 	bytes      atomic.Int64
+	wire       atomic.Int64 // wire payload bytes of verified echoes
 	mismatches atomic.Int64
 
 	samples []time.Duration // owned by the reader goroutine
@@ -109,11 +110,16 @@ func runLoad(ctx context.Context, cfg Config) (Result, error) {
 	res.Workload = w.Name
 	res.Compressed = w.Compress
 	var all []time.Duration
+	var wireTotal int64
 	for _, lc := range lcs {
+		wireTotal += lc.wire.Load()
 		res.TotalMessages += lc.verified.Load()
 		res.VerifiedBytes += lc.bytes.Load()
 		res.Mismatches += lc.mismatches.Load()
 		all = append(all, lc.samples...)
+	}
+	if res.TotalMessages > 0 {
+		res.WireBytesPerMsg = float64(wireTotal) / float64(res.TotalMessages)
 	}
 	if len(all) > 0 {
 		slices.Sort(all)
@@ -238,6 +244,7 @@ func (run *loadRun) read(lc *loadConn, v *echoVerifier) {
 		if res.matched {
 			lc.verified.Add(1)
 			lc.bytes.Add(int64(res.bytes))
+			lc.wire.Add(int64(res.wire))
 		} else {
 			lc.mismatches.Add(1)
 		}

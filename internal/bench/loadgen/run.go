@@ -7,13 +7,14 @@ package loadgen
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // Config configures one Run. Zero durations and counts take the defaults
@@ -41,6 +42,10 @@ type Config struct {
 	// DialConcurrency is the number of parallel dials (default 64, at most
 	// 1024).
 	DialConcurrency int
+	// HeapPath, when set, is a path on the server (the echoserver's
+	// HeapPath) answering its live Go heap; compressed Idle workloads then
+	// also report heap growth per connection.
+	HeapPath string
 	// MinPerConn, when positive, keeps load workloads running past the
 	// measured window (for at most IOTimeout) until every connection has
 	// verified at least this many echoes. Tests use it to assert coverage
@@ -85,6 +90,17 @@ type Result struct {
 	RSSBeforeKiB  int64   `json:"rss_before_kib"`
 	RSSAfterKiB   int64   `json:"rss_after_kib"`
 	RSSPerConnKiB float64 `json:"rss_per_conn_kib"`
+	// Compressed Idle workloads with HeapPath: the server's live Go heap
+	// (after a GC) before dialing and after the echoes plus Settle, the
+	// growth per connection, and MemPerConnKiB, the larger of the RSS and
+	// heap growths per connection.
+	HeapBeforeKiB  int64   `json:"heap_before_kib,omitempty"`
+	HeapAfterKiB   int64   `json:"heap_after_kib,omitempty"`
+	HeapPerConnKiB float64 `json:"heap_per_conn_kib,omitempty"`
+	MemPerConnKiB  float64 `json:"mem_per_conn_kib,omitempty"`
+	// WireBytesPerMsg is the mean payload bytes on the wire (compressed,
+	// when permessage-deflate was negotiated) of the verified echoes.
+	WireBytesPerMsg float64 `json:"wire_bytes_per_msg,omitempty"`
 	// Compressed is true when permessage-deflate was negotiated.
 	Compressed bool `json:"compressed"`
 	// ErrorCount counts connections that failed during the run (after a
@@ -200,7 +216,11 @@ func dialAll(ctx context.Context, cfg Config, n int, offerDeflate bool, readBuf 
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				c, err := dialWS(ctx, cfg.Addr, offerDeflate, cfg.IOTimeout, readBuf)
+				offer := ""
+				if offerDeflate {
+					offer = offerFor(cfg.Workload)
+				}
+				c, err := dialWS(ctx, cfg.Addr, offer, cfg.IOTimeout, readBuf)
 				if err != nil {
 					once.Do(func() { firstErr = fmt.Errorf("connection %d: %w", i, err); cancel() })
 					continue

@@ -3,11 +3,12 @@ package loadgen
 import (
 	"bufio"
 	"bytes"
-	"compress/flate"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // errServerClose reports that the server sent a close frame.
@@ -44,6 +45,8 @@ type echoResult struct {
 	matched bool
 	// bytes is the number of payload bytes compared (after inflation).
 	bytes int
+	// wire is the number of payload bytes the message took on the wire.
+	wire int
 }
 
 // next reads frames until one complete data message has been received and
@@ -56,6 +59,7 @@ func (v *echoVerifier) next() (echoResult, error) {
 		compressed bool
 		matched    = true
 		off        int
+		wire       int
 	)
 	v.zbuf = v.zbuf[:0]
 	for {
@@ -92,6 +96,7 @@ func (v *echoVerifier) next() (echoResult, error) {
 				return echoResult{}, errors.New("loadgen: RSV1 set on a continuation frame")
 			}
 		}
+		wire += h.length
 		if compressed {
 			if len(v.zbuf)+h.length > maxFrameLen {
 				return echoResult{}, fmt.Errorf("loadgen: compressed message exceeds %d bytes", maxFrameLen)
@@ -115,12 +120,12 @@ func (v *echoVerifier) next() (echoResult, error) {
 	}
 	if compressed {
 		n, ok := v.inflate()
-		return echoResult{matched: matched && ok, bytes: n}, nil
+		return echoResult{matched: matched && ok, bytes: n, wire: wire}, nil
 	}
 	if off != len(v.expected) {
 		matched = false
 	}
-	return echoResult{matched: matched, bytes: off}, nil
+	return echoResult{matched: matched, bytes: off, wire: wire}, nil
 }
 
 // readHeader reads and parses the next frame header from the buffer.

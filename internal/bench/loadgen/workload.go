@@ -39,6 +39,9 @@ type Workload struct {
 	Conns    int    `json:"conns"`    // concurrent connections
 	InFlight int    `json:"inflight"` // outstanding messages per connection
 	Compress bool   `json:"compress"` // offer permessage-deflate and compress frames
+	// Takeover offers permessage-deflate with context takeover in both
+	// directions (as browsers do) instead of no context takeover.
+	Takeover bool `json:"takeover,omitempty"`
 }
 
 // Bounds enforced by Validate.
@@ -59,6 +62,10 @@ var Workloads = []Workload{
 	{Name: "deflate16k", Title: "deflate JSON 16 KiB, 16 × 2", Kind: Throughput, Payload: PayloadJSON, Size: 16 << 10, Conns: 16, InFlight: 2, Compress: true},
 	{Name: "latency32", Title: "latency text 32 B, 50 × 1", Kind: Latency, Payload: PayloadText, Size: 32, Conns: 50, InFlight: 1},
 	{Name: "idle10k", Title: "idle, 10,000 conns", Kind: Idle, Payload: PayloadText, Size: 32, Conns: 10000, InFlight: 1},
+	// Compressed idle connections, measured after one 1 KiB JSON echo each
+	// (compressed both ways), as the larger of RSS and Go heap growth.
+	{Name: "idledeflate", Title: "idle deflate, takeover both ways, 1 KiB echo", Kind: Idle, Payload: PayloadJSON, Size: 1 << 10, Conns: 2000, InFlight: 1, Compress: true, Takeover: true},
+	{Name: "idledeflatenct", Title: "idle deflate, no context takeover, 1 KiB echo", Kind: Idle, Payload: PayloadJSON, Size: 1 << 10, Conns: 2000, InFlight: 1, Compress: true},
 }
 
 // LookupWorkload returns the built-in workload called name, or an error

@@ -72,7 +72,12 @@ func run() error {
 	}
 	fmt.Println(ln.Addr().String())
 
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Every path is the echo, except the heap probe of compressed idle
+	// workloads (loadgen.HeapHandler).
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.Handle(loadgen.HeapPath, loadgen.HeapHandler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	sig := make(chan os.Signal, 1)

@@ -33,6 +33,8 @@ func run() int {
 	conns := flag.Int("conns", 10, "custom workload: connections")
 	inflight := flag.Int("inflight", 1, "custom workload: messages in flight per connection")
 	compress := flag.Bool("compress", false, "custom workload: permessage-deflate")
+	takeover := flag.Bool("takeover", false, "custom workload: offer permessage-deflate with context takeover both ways")
+	heapPath := flag.String("heap-path", "", "compressed idle: also read the server's Go heap at this path (the echoserver serves "+loadgen.HeapPath+")")
 	warmup := flag.Duration("warmup", 250*time.Millisecond, "load before the measured window")
 	duration := flag.Duration("duration", time.Second, "measured window")
 	settle := flag.Duration("settle", time.Second, "idle: wait before reading RSS")
@@ -44,7 +46,7 @@ func run() int {
 
 	w := loadgen.Workload{
 		Name: "custom", Title: "custom", Kind: loadgen.Kind(*kind), Payload: *payload,
-		Size: *size, Conns: *conns, InFlight: *inflight, Compress: *compress,
+		Size: *size, Conns: *conns, InFlight: *inflight, Compress: *compress, Takeover: *takeover,
 	}
 	if *name != "" {
 		var err error
@@ -56,6 +58,7 @@ func run() int {
 	cfg := loadgen.Config{
 		Addr: *addr, Workload: w, Warmup: *warmup, Duration: *duration,
 		Settle: *settle, ServerPID: *pid, IOTimeout: *ioTimeout, MinPerConn: *minPerConn,
+		HeapPath: *heapPath,
 	}
 	// Hard stop well past every configured phase.
 	limit := *warmup + *duration + *settle + 3**ioTimeout + 30*time.Second
@@ -86,9 +89,15 @@ func printHuman(r loadgen.Result) {
 	if r.IdleConns > 0 {
 		fmt.Printf("idle conns      %d\n", r.IdleConns)
 		fmt.Printf("server RSS      %d KiB -> %d KiB (%.2f KiB/conn)\n", r.RSSBeforeKiB, r.RSSAfterKiB, r.RSSPerConnKiB)
+		if r.HeapAfterKiB > 0 {
+			fmt.Printf("server heap     %d KiB -> %d KiB (%.2f KiB/conn)\n", r.HeapBeforeKiB, r.HeapAfterKiB, r.HeapPerConnKiB)
+		}
 	} else {
 		fmt.Printf("messages        %d in %v (%.0f msg/s)\n", r.Messages, r.Elapsed.Round(time.Millisecond), r.MsgsPerSec)
 		fmt.Printf("server CPU      %v (%.2f µs/msg)\n", r.ServerCPU, r.CPUPerMsgMicros)
+		if r.Compressed {
+			fmt.Printf("wire            %.0f B/msg from the server\n", r.WireBytesPerMsg)
+		}
 	}
 	if r.LatencySamples > 0 {
 		fmt.Printf("latency         p50 %v  p99 %v  (%d samples)\n", r.P50, r.P99, r.LatencySamples)
