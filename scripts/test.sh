@@ -117,7 +117,7 @@ apt_install() {
 }
 
 section "Setup"
-command -v go >/dev/null 2>&1 || { echo "go is not in PATH: install Go 1.24 or newer"; exit 1; }
+command -v go >/dev/null 2>&1 || { echo "go is not in PATH: install Go 1.25 or newer"; exit 1; }
 go version
 PATH="$(go env GOPATH)/bin:$PATH"
 if [ "$QUICK" = 1 ]; then
