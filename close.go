@@ -144,7 +144,7 @@ func (c *Conn) awaitPeerClose(deadline time.Time) bool {
 			t = time.NewTimer(time.Until(deadline))
 		}
 		select {
-		case <-c.closeReceived:
+		case <-c.readDone():
 			return true
 		case <-t.C:
 			return true

@@ -91,7 +91,6 @@ type BufferPool interface {
 // called at any time.
 type Conn struct {
 	conn        net.Conn
-	isServer    bool
 	subprotocol string
 
 	// Read side. readMu is held by the goroutine that reads frames; the
@@ -107,18 +106,17 @@ type Conn struct {
 	readMasked     bool
 	readInMessage  bool  // a data message has started and not ended
 	readText       bool  // the message in progress is text
+	readCompressed bool  // the message in progress has RSV1 (deflate)
 	readLength     int64 // payload bytes of the message in progress so far
 	readSeq        uint64
 	readUTF8       utf8x.Validator
-	readCompressed bool                  // the message in progress has RSV1 (deflate)
+	sentClose      atomic.Bool           // closeSent, readable without frameMu
 	readDecomp     *deflate.Decompressor // nil until the first compressed message
 	readSrc        frameSource
 	discardBuf     *[512]byte                        // scratch for skipping compressed messages; nil until needed
 	handlePing     func(appData string) error        // nil: defaultPingHandler
 	handlePong     func(appData string) error        // nil: ignore pongs
 	handleClose    func(code int, text string) error // nil: defaultCloseHandler
-	closeReceived  chan struct{}                     // closed when the reader ends (close frame or error)
-	closeRecvOnce  sync.Once
 
 	// Write side. msgMu is held while a data message is written (see
 	// msglock.go); frameMu is held while one frame is written to conn.
@@ -130,37 +128,43 @@ type Conn struct {
 	closeSent        bool                     // guarded by frameMu
 	failPending      bool                     // guarded by frameMu: a write failed; releaseFrame fails the connection
 	appliedStall     bool                     // guarded by frameMu: appliedWriteNs is a stall bound, not a deadline
+	compReleased     bool                     // guarded by msgMu: no compressor after close
 	written          int64                    // guarded by frameMu: bytes handed to conn
 	leftAtApply      int64                    // guarded by frameMu: written less unacknowledged when the stall bound was set; -1: unknown
 	appliedStallMono int64                    // guarded by frameMu: the stall deadline on the monotonic clock (monoNow)
 	clockBase        time.Time                // guarded by frameMu: origin of monoNow
-	sentClose        atomic.Bool              // closeSent, readable without frameMu
 	writeFail        atomic.Pointer[causeBox] // writeErr, readable without frameMu
 	writeDeadlineNs  atomic.Int64
 	// readDeadlineNs is the last SetReadDeadline, for ReadMessageContext.
-	readDeadlineNs  atomic.Int64
-	appliedWriteNs  int64 // guarded by frameMu: deadline last set on conn
-	writeBufSize    int
-	hdrBuf          [frame.MaxHeaderSize]byte // guarded by frameMu
+	readDeadlineNs atomic.Int64
+	appliedWriteNs int64 // guarded by frameMu: deadline last set on conn
+	writeBufSize   int
+	hdrBuf         [frame.MaxHeaderSize]byte // guarded by frameMu
+	// Two flags placed after hdrBuf, where they fill padding.
+	isServer        bool
+	readEnded       bool // guarded by wakeMu: the reader has ended (see readDoneCh)
 	writePool       BufferPool
 	compressEnabled atomic.Bool
 	compressLevel   atomic.Int32
 	writeComp       *deflate.Compressor           // guarded by msgMu; nil until used
 	compLevel       int                           // guarded by msgMu: writeComp's level
-	compReleased    bool                          // guarded by msgMu: no compressor after close
 	curWriter       atomic.Pointer[messageWriter] // the NextWriter writer holding msgMu, if any
 
 	// wake, when non-nil, is closed (and cleared) by broadcast to wake
 	// goroutines waiting for the message lock or for Close: a write
 	// deadline changed, the write side ended, the read lock came free.
-	wakeMu       sync.Mutex
-	wake         chan struct{} // guarded by wakeMu
+	wakeMu sync.Mutex
+	wake   chan struct{} // guarded by wakeMu
+	// readDoneCh is closed once the reader has ended (a close frame or an
+	// error); made on first use (readDone), as most connections never wait
+	// for it; readEnded records the end for a channel made later.
+	readDoneCh   chan struct{} // guarded by wakeMu
 	waiters      atomic.Int32  // goroutines that may wait on wake
 	inHandler    atomic.Bool   // the reader is running a ping, pong or close handler
 	closeTimer   *time.Timer   // guarded by wakeMu: closes conn at a deferred Close's deadline
 	noCoalesce   atomic.Bool   // NetConn was called: nothing may be held back any more
-	writeAborts  atomic.Uint64 // contexts that ended during a write (bindWriteContext)
 	noStallBound atomic.Bool   // conn takes no write deadlines: no stall bound
+	writeAborts  atomic.Uint64 // contexts that ended during a write (bindWriteContext)
 
 	// compress is non-nil when permessage-deflate was negotiated.
 	compress *compressParams
@@ -176,8 +180,9 @@ type Conn struct {
 	deadlineReset atomic.Bool
 	co            *coalescer
 
-	closeOnce sync.Once
-	closeErr  error
+	closeOnce     sync.Once
+	peerCloseCode atomic.Int32 // code of the close frame received, for hooks
+	closeErr      error
 
 	// readCause, when set, explains why a read was broken from outside
 	// (a context ended, keepalive gave up): the network error the read
@@ -192,13 +197,12 @@ type Conn struct {
 	framesRead atomic.Uint64 // frames received, for keepalive
 	dataFrames atomic.Uint64 // data frames sent or received, for the idle timeout
 
-	netCloseOnce sync.Once
-	owner        *Upgrader  // set before the Conn is handed out; nil for a client
-	openedAt     *time.Time // set with owner when the OnClose hook needs it
+	netCloseOnce  sync.Once
+	sentCloseCode atomic.Int32 // code of the close frame sent, for hooks
+	owner         *Upgrader    // set before the Conn is handed out; nil for a client
+	openedAt      *time.Time   // set with owner when the OnClose hook needs it
 
-	writeTimeout  time.Duration // per-frame write bound; 0: the stall bound only; < 0: none
-	peerCloseCode atomic.Int32  // code of the close frame received, for hooks
-	sentCloseCode atomic.Int32  // code of the close frame sent, for hooks
+	writeTimeout time.Duration // per-frame write bound; 0: the stall bound only; < 0: none
 
 	cancelMu    sync.Mutex
 	cancelToken *byte // guarded by cancelMu: the context-bound write in progress
@@ -210,16 +214,15 @@ type causeBox struct{ err error }
 // newConn returns a Conn over nc configured by cfg.
 func newConn(nc net.Conn, cfg connConfig) *Conn {
 	c := &Conn{
-		conn:          nc,
-		isServer:      cfg.isServer,
-		subprotocol:   cfg.subprotocol,
-		readLimit:     DefaultReadLimit,
-		frameMu:       make(chan struct{}, 1),
-		msgMu:         make(chan struct{}, 1),
-		closeReceived: make(chan struct{}),
-		writeBufSize:  clampBufferSize(cfg.writeBufferSize, defaultWriteBufferSize),
-		writePool:     cfg.writeBufferPool,
-		compress:      cfg.compress,
+		conn:         nc,
+		isServer:     cfg.isServer,
+		subprotocol:  cfg.subprotocol,
+		readLimit:    DefaultReadLimit,
+		frameMu:      make(chan struct{}, 1),
+		msgMu:        make(chan struct{}, 1),
+		writeBufSize: clampBufferSize(cfg.writeBufferSize, defaultWriteBufferSize),
+		writePool:    cfg.writeBufferPool,
+		compress:     cfg.compress,
 	}
 	c.compressLevel.Store(defaultCompressionLevel)
 	c.readSrc.c = c
@@ -351,4 +354,18 @@ func (c *Conn) wakeChan() <-chan struct{} {
 func (c *Conn) unlockRead() {
 	c.readMu.Unlock()
 	c.broadcast()
+}
+
+// readDone returns a channel closed once the reader has ended: a close
+// frame or an error set the sticky read error (setReadErrLocked).
+func (c *Conn) readDone() <-chan struct{} {
+	c.wakeMu.Lock()
+	defer c.wakeMu.Unlock()
+	if c.readDoneCh == nil {
+		c.readDoneCh = make(chan struct{})
+		if c.readEnded {
+			close(c.readDoneCh)
+		}
+	}
+	return c.readDoneCh
 }

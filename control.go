@@ -185,8 +185,8 @@ func (c *Conn) Ping(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-c.closeReceived:
-		// readErr was set before closeReceived was closed and no longer
+	case <-c.readDone():
+		// readErr was set before readDone was closed and no longer
 		// changes.
 		return c.readErr
 	}

@@ -367,6 +367,13 @@ func (c *Conn) setReadErrLocked(err error) error {
 		c.readErr = err
 	}
 	c.br.free()
-	c.closeRecvOnce.Do(func() { close(c.closeReceived) })
+	c.wakeMu.Lock()
+	if !c.readEnded {
+		c.readEnded = true
+		if c.readDoneCh != nil {
+			close(c.readDoneCh)
+		}
+	}
+	c.wakeMu.Unlock()
 	return c.readErr
 }
