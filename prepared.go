@@ -50,9 +50,10 @@ func NewPreparedMessage(messageType int, data []byte) (*PreparedMessage, error) 
 
 // WritePreparedMessage writes pm as WriteMessage would write its data. A
 // server connection sends the frame encoded once for all connections with
-// the same compression settings; a connection that compresses with context
-// takeover compresses for itself, since its frames depend on its history,
-// and a client connection masks its own copy. A control message is sent as
+// the same compression settings (window size and level): the compressed
+// frame refers to no earlier message, so connections with context
+// takeover share it too (their next messages may refer to it). A client
+// connection masks its own copy. A control message is sent as
 // WriteControl sends it with a zero deadline: it does not wait for a data
 // message in progress. Errors are as for WriteMessage. It is safe for
 // concurrent use.
@@ -71,17 +72,22 @@ func (c *Conn) WritePreparedMessage(pm *PreparedMessage) error {
 		return c.writeDataLocked(pm.messageType, pm.data)
 	}
 	var key prepKey
-	if comp := c.compressorLocked(); comp != nil && len(pm.data) >= c.compress.threshold {
-		if comp.KeepsHistory() {
-			// This connection's frame depends on its own history.
-			return c.writeCompressedLocked(comp, frame.Opcode(pm.messageType), pm.data)
-		}
+	comp := c.compressorLocked()
+	if comp != nil && len(pm.data) >= c.compress.threshold {
 		bits, _ := c.writeWindow()
 		key = prepKey{compressed: true, bits: bits, level: c.compLevel}
 	}
 	b, err := pm.frame(key)
 	if err != nil {
 		return err
+	}
+	if key.compressed {
+		// The shared frame refers to nothing before it, so a connection
+		// with context takeover may send it too; its peer keeps the
+		// message in its window, and so does the compressor's history.
+		if err := comp.Remember(pm.data); err != nil {
+			return err
+		}
 	}
 	if err := c.acquireFrame(time.Time{}); err != nil {
 		return err

@@ -64,6 +64,31 @@ func TestPreparedMessage(t *testing.T) {
 	assert.Equal(t, byte('{'), got[0])
 }
 
+// TestPreparedMessageSharedWithTakeover: connections that compress with
+// context takeover send the one shared compressed frame, and their next
+// messages, which may refer to it, still decode on the peer.
+func TestPreparedMessageSharedWithTakeover(t *testing.T) {
+	msg := jsonLike(4000)
+	pm, err := NewPreparedMessage(TextMessage, msg)
+	require.NoError(t, err)
+	p := deflate.Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}
+	for range 3 {
+		sc, cc := compressedPair(t, p, 0)
+		require.NoError(t, sc.WriteMessage(TextMessage, jsonLike(3000)))
+		require.NoError(t, sc.WritePreparedMessage(pm))
+		// Refers back to the prepared message in the shared history.
+		require.NoError(t, sc.WriteMessage(TextMessage, msg))
+		for _, want := range [][]byte{jsonLike(3000), msg, msg} {
+			_, got, err := cc.ReadMessage()
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(want, got))
+		}
+	}
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	assert.Len(t, pm.frames, 1, "one compressed frame for every connection")
+}
+
 // discardConn is a net.Conn that accepts and drops every write.
 type discardConn struct{ net.Conn }
 

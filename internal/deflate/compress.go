@@ -96,6 +96,22 @@ func (c *Compressor) Compress(dst, msg []byte) ([]byte, error) {
 	return out[:len(out)-len(syncTail)], nil
 }
 
+// Remember adds msg to the history the next message may refer to, as if
+// Compress had compressed it. It is for a message the caller sent
+// compressed some other way, without reference to earlier messages (a
+// frame shared between connections, compressed by a Compressor without
+// context takeover at this Compressor's window or a smaller one): the peer
+// keeps its plaintext in its window all the same. It does nothing for a
+// Compressor that keeps no history, and returns the error Compress would
+// return for a released or broken Compressor, or while a Writer is open.
+func (c *Compressor) Remember(msg []byte) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	c.record(msg)
+	return nil
+}
+
 // KeepsHistory reports whether the Compressor refers to earlier messages
 // (context takeover with a level that finds matches): its output for a
 // message then depends on the messages before it, so it cannot be shared

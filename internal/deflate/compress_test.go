@@ -205,6 +205,51 @@ func TestCompressorMisuse(t *testing.T) {
 	assert.ErrorIs(t, c.Writer(&bytes.Buffer{}).Close(), errReleased)
 }
 
+// TestCompressorRemember: a message sent as a shared frame compressed
+// without history, then Remembered, becomes history that the next message
+// refers to; the peer's Decompressor (which saw the shared frame) decodes
+// both. A Compressor without history ignores Remember; a busy or released
+// one reports it.
+func TestCompressorRemember(t *testing.T) {
+	// Smaller than the smallest window tested, so that all of it can be
+	// referred to.
+	shared := bytes.Join(sessionMessages("json"), nil)[:400]
+	for _, wb := range []int{9, 12, 15} {
+		t.Run(fmt.Sprintf("wb=%d", wb), func(t *testing.T) {
+			c := NewCompressor(1, wb, true)
+			defer c.Release()
+			d := NewDecompressor(true, wb)
+			defer d.Release()
+			frameOnce := NewCompressor(1, wb, false)
+			wire1, err := frameOnce.Compress(nil, shared)
+			require.NoError(t, err)
+			frameOnce.Release()
+			require.NoError(t, c.Remember(shared))
+			wire2, err := c.Compress(nil, shared)
+			require.NoError(t, err)
+			assert.Less(t, len(wire2), len(wire1)/2, "the second copy refers to the remembered one")
+			for i, wire := range [][]byte{wire1, wire2} {
+				d.Reset(bytes.NewReader(wire))
+				got, err := readAll(d)
+				require.NoError(t, err, "message %d", i)
+				assert.Equal(t, shared, got, "message %d", i)
+			}
+		})
+	}
+
+	plain := NewCompressor(1, 15, false)
+	require.NoError(t, plain.Remember(shared))
+	assert.Zero(t, plain.Kept(), "no history without context takeover")
+	plain.Release()
+
+	c := NewCompressor(1, 15, true)
+	w := c.Writer(&bytes.Buffer{})
+	assert.ErrorIs(t, c.Remember(shared), errBusy)
+	require.NoError(t, w.Close())
+	c.Release()
+	assert.ErrorIs(t, c.Remember(shared), errReleased)
+}
+
 // failAfter is a writer that fails once more than n bytes were written.
 type failAfter struct {
 	n   int
