@@ -30,7 +30,8 @@ type Config struct {
 	// Unused by Idle workloads.
 	Duration time.Duration
 	// Settle is how long Idle workloads wait after the last handshake before
-	// reading the server's RSS (default 1s, at most 1 minute).
+	// reading the server's RSS, and Broadcast workloads before the first
+	// round (default 1s, at most 1 minute).
 	Settle time.Duration
 	// ServerPID, when positive, is the server process whose CPU time (load
 	// workloads) or RSS (Idle workloads) is sampled from /proc.
@@ -85,6 +86,14 @@ type Result struct {
 	RSSBeforeKiB  int64   `json:"rss_before_kib"`
 	RSSAfterKiB   int64   `json:"rss_after_kib"`
 	RSSPerConnKiB float64 `json:"rss_per_conn_kib"`
+	// Broadcast workloads: Messages counts delivered (verified) copies,
+	// Rounds the broadcasts completed in the window, and LastClientP50 and
+	// LastClientMax the time from sending a broadcast until the last client
+	// had verified it (median and worst round). Churn workloads: Messages
+	// counts connections that completed connect, upgrade, echo and close.
+	Rounds        int           `json:"rounds,omitempty"`
+	LastClientP50 time.Duration `json:"last_client_p50_ns,omitempty"`
+	LastClientMax time.Duration `json:"last_client_max_ns,omitempty"`
 	// Compressed is true when permessage-deflate was negotiated.
 	Compressed bool `json:"compressed"`
 	// ErrorCount counts connections that failed during the run (after a
@@ -152,8 +161,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if _, err := RaiseNoFile(uint64(cfg.Workload.Conns) + 64); err != nil {
 		return Result{}, err
 	}
-	if cfg.Workload.Kind == Idle {
+	switch cfg.Workload.Kind {
+	case Idle:
 		return runIdle(ctx, cfg)
+	case Broadcast:
+		return runBroadcast(ctx, cfg)
+	case Churn:
+		return runChurn(ctx, cfg)
 	}
 	return runLoad(ctx, cfg)
 }

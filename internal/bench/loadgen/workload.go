@@ -19,6 +19,13 @@ const (
 	// Idle opens Conns connections, leaves them idle and measures the
 	// server's resident memory growth.
 	Idle Kind = "idle"
+	// Broadcast opens Conns connections to a broadcast server and, round
+	// after round, sends one message on the first connection and waits
+	// until every connection has received and verified it.
+	Broadcast Kind = "broadcast"
+	// Churn keeps Conns clients each repeating: connect, upgrade, one
+	// verified echo, closing handshake, close.
+	Churn Kind = "churn"
 )
 
 // Payload kinds.
@@ -47,6 +54,7 @@ const (
 	MaxLoadConns = 10000
 	MaxIdleConns = 50000
 	MaxInFlight  = 64
+	MaxChurners  = 1024
 )
 
 // Workloads is the built-in table, in the order the compare driver runs it.
@@ -59,6 +67,9 @@ var Workloads = []Workload{
 	{Name: "deflate16k", Title: "deflate JSON 16 KiB, 16 × 2", Kind: Throughput, Payload: PayloadJSON, Size: 16 << 10, Conns: 16, InFlight: 2, Compress: true},
 	{Name: "latency32", Title: "latency text 32 B, 50 × 1", Kind: Latency, Payload: PayloadText, Size: 32, Conns: 50, InFlight: 1},
 	{Name: "idle10k", Title: "idle, 10,000 conns", Kind: Idle, Payload: PayloadText, Size: 32, Conns: 10000, InFlight: 1},
+	{Name: "bcast10k", Title: "broadcast text 1 KiB to 10,000 conns", Kind: Broadcast, Payload: PayloadText, Size: 1 << 10, Conns: 10000, InFlight: 1},
+	{Name: "bcast1k-deflate", Title: "broadcast JSON 1 KiB, deflate, to 1,000 conns", Kind: Broadcast, Payload: PayloadJSON, Size: 1 << 10, Conns: 1000, InFlight: 1, Compress: true},
+	{Name: "churn", Title: "churn: connect, upgrade, echo 32 B, close; 100 at a time", Kind: Churn, Payload: PayloadText, Size: 32, Conns: 100, InFlight: 1},
 }
 
 // LookupWorkload returns the built-in workload called name, or an error
@@ -79,13 +90,17 @@ func LookupWorkload(name string) (Workload, error) {
 // Validate reports the first field of w that is out of bounds.
 func (w Workload) Validate() error {
 	switch w.Kind {
-	case Throughput, Latency:
+	case Throughput, Latency, Broadcast:
 		if w.Conns < 1 || w.Conns > MaxLoadConns {
 			return fmt.Errorf("loadgen: %s: conns %d not in [1, %d]", w.Name, w.Conns, MaxLoadConns)
 		}
 	case Idle:
 		if w.Conns < 1 || w.Conns > MaxIdleConns {
 			return fmt.Errorf("loadgen: %s: conns %d not in [1, %d]", w.Name, w.Conns, MaxIdleConns)
+		}
+	case Churn:
+		if w.Conns < 1 || w.Conns > MaxChurners {
+			return fmt.Errorf("loadgen: %s: conns %d not in [1, %d]", w.Name, w.Conns, MaxChurners)
 		}
 	default:
 		return fmt.Errorf("loadgen: %s: unknown kind %q", w.Name, w.Kind)

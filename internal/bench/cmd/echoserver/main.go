@@ -2,7 +2,10 @@
 // loopback address and prints the address it listens on as the first line of
 // stdout. It exits on SIGINT or SIGTERM.
 //
-//	echoserver -impl=gorilla -addr=127.0.0.1:0 [-compress] [-cpuprofile=FILE]
+//	echoserver -impl=gorilla -addr=127.0.0.1:0 [-compress] [-broadcast] [-cpuprofile=FILE] [-memprofile=FILE]
+//
+// With -broadcast it runs the library's broadcast server instead of its
+// echo: every message a client sends goes to every connected client.
 package main
 
 import (
@@ -33,7 +36,9 @@ func run() error {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback only)")
 	compress := flag.Bool("compress", false, "negotiate permessage-deflate")
 	maxMsg := flag.Int64("max-message", echo.DefaultMaxMessage, "largest accepted message in bytes")
+	broadcast := flag.Bool("broadcast", false, "run the broadcast server instead of the echo")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file until the server exits")
+	memProfile := flag.String("memprofile", "", "write a heap profile (live objects, no forced GC) to this file on exit")
 	flag.Parse()
 
 	if *cpuProfile != "" {
@@ -50,12 +55,24 @@ func run() error {
 		}()
 	}
 
+	if *memProfile != "" {
+		defer func() {
+			if err := writeHeapProfile(*memProfile); err != nil {
+				fmt.Fprintln(os.Stderr, "echoserver:", err)
+			}
+		}()
+	}
+
 	if _, err := loadgen.RaiseNoFile(loadgen.MaxLoadConns + 1024); err != nil {
 		// Not fatal: the hard limit may be lower; runs needing more
 		// descriptors will fail visibly at accept time.
 		fmt.Fprintln(os.Stderr, "echoserver:", err)
 	}
-	h, err := echo.Handler(*impl, echo.Options{Compress: *compress, MaxMessage: *maxMsg})
+	opts := echo.Options{Compress: *compress, MaxMessage: *maxMsg}
+	h, err := echo.Handler(*impl, opts)
+	if *broadcast {
+		h, err = echo.BroadcastHandler(*impl, opts)
+	}
 	if err != nil {
 		return err
 	}
@@ -88,4 +105,17 @@ func run() error {
 		}
 		return err
 	}
+}
+
+// writeHeapProfile writes the heap profile to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
