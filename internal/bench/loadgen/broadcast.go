@@ -81,8 +81,8 @@ func roundPayload(base []byte, round int) []byte {
 
 // runBroadcast runs a Broadcast workload: after Settle, rounds of one
 // message sent on the first connection, each complete when every
-// connection has verified its copy, for Warmup and then for the measured
-// window (at least one round each).
+// connection has verified its copy, for Warmup (at least one round) and
+// then for the measured window (at least minMeasuredRounds rounds).
 func runBroadcast(ctx context.Context, cfg Config) (Result, error) {
 	w := cfg.Workload
 	base := makePayload(w.Payload, w.Size)
@@ -122,11 +122,11 @@ func runBroadcast(ctx context.Context, cfg Config) (Result, error) {
 	}
 	round := 0
 	var frame []byte
-	// rounds runs rounds for at least d (and at least one) and returns the
-	// time each took until its last delivery.
-	rounds := func(d time.Duration) ([]time.Duration, error) {
+	// rounds runs rounds for at least d and at least minRounds, and
+	// returns the time each took until its last delivery.
+	rounds := func(d time.Duration, minRounds int) ([]time.Duration, error) {
 		var took []time.Duration
-		for end := time.Now().Add(d); len(took) == 0 || time.Now().Before(end); {
+		for end := time.Now().Add(d); len(took) < minRounds || time.Now().Before(end); {
 			round++
 			p := roundPayload(base, round)
 			b.payload.Store(&p)
@@ -155,7 +155,7 @@ func runBroadcast(ctx context.Context, cfg Config) (Result, error) {
 		res.ErrorCount, res.ErrorSamples = b.errs.snapshot()
 		return res, err
 	}
-	if _, err := rounds(cfg.Warmup); err != nil {
+	if _, err := rounds(cfg.Warmup, 1); err != nil {
 		return finish(err)
 	}
 	var cpu0, cpu1 time.Duration
@@ -165,7 +165,7 @@ func runBroadcast(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 	m0, t0 := b.verified.Load(), time.Now()
-	took, err := rounds(cfg.Duration)
+	took, err := rounds(cfg.Duration, minMeasuredRounds)
 	if err != nil {
 		return finish(err)
 	}
@@ -186,6 +186,11 @@ func runBroadcast(ctx context.Context, cfg Config) (Result, error) {
 	res.LastClientMax = took[len(took)-1]
 	return finish(nil)
 }
+
+// minMeasuredRounds is the fewest broadcasts in a measured window: a
+// broadcast to 10,000 clients takes a few hundred milliseconds on a small
+// machine, and the server's CPU time is read with 10 ms resolution.
+const minMeasuredRounds = 10
 
 // errRoundFailed marks a round that ended because a connection failed; the
 // failure itself is in the run's error log.
