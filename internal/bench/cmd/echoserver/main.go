@@ -2,7 +2,7 @@
 // loopback address and prints the address it listens on as the first line of
 // stdout. It exits on SIGINT or SIGTERM.
 //
-//	echoserver -impl=gorilla -addr=127.0.0.1:0 [-compress] [-broadcast] [-cpuprofile=FILE] [-memprofile=FILE]
+//	echoserver -impl=gorilla -addr=127.0.0.1:0 [-compress] [-broadcast] [-cpuprofile=FILE [-profile-hz=N]] [-memprofile=FILE]
 //
 // With -broadcast it runs the library's broadcast server instead of its
 // echo: every message a client sends goes to every connected client.
@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -38,6 +39,7 @@ func run() error {
 	maxMsg := flag.Int64("max-message", echo.DefaultMaxMessage, "largest accepted message in bytes")
 	broadcast := flag.Bool("broadcast", false, "run the broadcast server instead of the echo")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file until the server exits")
+	profileHz := flag.Int("profile-hz", 100, "CPU profile sampling rate (samples per CPU second, 1 to 10000)")
 	memProfile := flag.String("memprofile", "", "write a heap profile (live objects, no forced GC) to this file on exit")
 	flag.Parse()
 
@@ -45,6 +47,14 @@ func run() error {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
 			return err
+		}
+		if *profileHz < 1 || *profileHz > 10000 {
+			return fmt.Errorf("-profile-hz %d not in [1, 10000]", *profileHz)
+		}
+		if *profileHz != 100 {
+			// Set before StartCPUProfile, which then keeps this rate (and
+			// logs that the rate was already set).
+			runtime.SetCPUProfileRate(*profileHz)
 		}
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return err
