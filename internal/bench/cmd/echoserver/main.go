@@ -2,7 +2,11 @@
 // loopback address and prints the address it listens on as the first line of
 // stdout. It exits on SIGINT or SIGTERM.
 //
-//	echoserver -impl=gorilla -addr=127.0.0.1:0 [-compress] [-broadcast] [-cpuprofile=FILE [-profile-hz=N]] [-memprofile=FILE]
+//	echoserver -impl=gorilla -addr=127.0.0.1:0 [-compress] [-broadcast] [-cpuprofile=FILE [-profile-hz=N]] [-memprofile=FILE [-memprofilerate=N]]
+//
+// SIGUSR1 prints the runtime's memory statistics to stderr and writes the
+// heap profile to the -memprofile file name plus
+// ".usr1" while the server keeps running.
 //
 // With -broadcast it runs the library's broadcast server instead of its
 // echo: every message a client sends goes to every connected client.
@@ -40,8 +44,15 @@ func run() error {
 	broadcast := flag.Bool("broadcast", false, "run the broadcast server instead of the echo")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file until the server exits")
 	profileHz := flag.Int("profile-hz", 100, "CPU profile sampling rate (samples per CPU second, 1 to 10000)")
-	memProfile := flag.String("memprofile", "", "write a heap profile (live objects, no forced GC) to this file on exit")
+	memProfile := flag.String("memprofile", "", "write a heap profile to this file on exit (after a GC, so that it lists the objects live then)")
+	memRate := flag.Int("memprofilerate", 0, "bytes per sampled allocation in the heap profile (1: every allocation; 0: Go's default)")
 	flag.Parse()
+	if *memRate < 0 {
+		return fmt.Errorf("-memprofilerate %d is negative", *memRate)
+	}
+	if *memRate > 0 {
+		runtime.MemProfileRate = *memRate
+	}
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -104,21 +115,38 @@ func run() error {
 	go func() { errc <- srv.Serve(ln) }()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	select {
-	case <-sig:
-		// Hijacked WebSocket connections are not tracked by http.Server;
-		// exiting the process closes them.
-		return srv.Close()
-	case err := <-errc:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	for {
+		select {
+		case <-usr1:
+			// Memory figures and a heap profile while connections are
+			// open (at exit the clients may already be gone).
+			printMemStats("before GC")
+			if *memProfile != "" {
+				if err := writeHeapProfile(*memProfile + ".usr1"); err != nil {
+					fmt.Fprintln(os.Stderr, "echoserver:", err)
+				}
+				printMemStats("after GC")
+			}
+		case <-sig:
+			// Hijacked WebSocket connections are not tracked by
+			// http.Server; exiting the process closes them.
+			return srv.Close()
+		case err := <-errc:
+			if errors.Is(err, http.ErrServerClosed) {
+				return nil
+			}
+			return err
 		}
-		return err
 	}
 }
 
-// writeHeapProfile writes the heap profile to path.
+// writeHeapProfile collects garbage, so that the profile's in-use figures
+// are the objects live now rather than at the last cycle, and writes the
+// heap profile to path.
 func writeHeapProfile(path string) error {
+	runtime.GC()
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -128,4 +156,15 @@ func writeHeapProfile(path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// printMemStats writes the runtime's memory figures that make up the
+// resident set to stderr, in KiB.
+func printMemStats(when string) {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	k := func(v uint64) uint64 { return v >> 10 }
+	fmt.Fprintf(os.Stderr, "echoserver: memstats %s: goroutines %d, heap alloc %d, heap in use %d, heap idle not released %d, stacks %d, spans %d, GC metadata %d, other %d, sys %d KiB\n",
+		when, runtime.NumGoroutine(), k(m.HeapAlloc), k(m.HeapInuse), k(m.HeapIdle-m.HeapReleased),
+		k(m.StackInuse), k(m.MSpanInuse), k(m.GCSys), k(m.OtherSys), k(m.Sys))
 }
