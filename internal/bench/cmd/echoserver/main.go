@@ -43,7 +43,7 @@ func run() error {
 	maxMsg := flag.Int64("max-message", echo.DefaultMaxMessage, "largest accepted message in bytes")
 	broadcast := flag.Bool("broadcast", false, "run the broadcast server instead of the echo")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file until the server exits")
-	profileHz := flag.Int("profile-hz", 100, "CPU profile sampling rate (samples per CPU second, 1 to 10000)")
+	profileHz := flag.Int("profile-hz", 100, "CPU profile sampling rate (samples per CPU second, 1 to 10000; the kernel's timer bounds the effective rate, and the runtime logs a harmless warning when it is not 100)")
 	memProfile := flag.String("memprofile", "", "write a heap profile to this file on exit (after a GC, so that it lists the objects live then)")
 	memRate := flag.Int("memprofilerate", 0, "bytes per sampled allocation in the heap profile (1: every allocation; 0: Go's default)")
 	flag.Parse()
