@@ -37,7 +37,9 @@ type Config struct {
 	// workloads) or RSS (Idle workloads) is sampled from /proc.
 	ServerPID int
 	// IOTimeout bounds each dial plus handshake and, for Idle workloads, each
-	// liveness echo (default 10s, at most 1 minute).
+	// liveness echo; for Broadcast workloads, each broadcast until the last
+	// client has it; for Churn workloads, each connection's echo and
+	// closing handshake (default 10s, at most 1 minute).
 	IOTimeout time.Duration
 	// DialConcurrency is the number of parallel dials (default 64, at most
 	// 1024).

@@ -44,7 +44,7 @@ type Workload struct {
 	Payload  string `json:"payload"`  // PayloadText, PayloadBinary or PayloadJSON
 	Size     int    `json:"size"`     // payload bytes per message
 	Conns    int    `json:"conns"`    // concurrent connections
-	InFlight int    `json:"inflight"` // outstanding messages per connection
+	InFlight int    `json:"inflight"` // outstanding messages per connection (1 for Idle, Broadcast and Churn)
 	Compress bool   `json:"compress"` // offer permessage-deflate and compress frames
 }
 
