@@ -93,8 +93,10 @@ func TestEchoServersVerified(t *testing.T) {
 	}
 }
 
-// corruptingHandler echoes like gorilla but flips one bit of every third
-// message, which the generator must notice.
+// corruptingHandler echoes like gorilla but flips one bit of every second
+// message, which the generator must notice. Every second (not every third)
+// so that MinPerConn's two verified echoes per connection guarantee that a
+// corrupted one was read, however slow the machine.
 func corruptingHandler(compress bool) http.Handler {
 	up := websocket.Upgrader{EnableCompression: compress}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -108,7 +110,7 @@ func corruptingHandler(compress bool) http.Handler {
 			if err != nil {
 				return
 			}
-			if i%3 == 2 {
+			if i%2 == 1 {
 				p[len(p)/2] ^= 0x20
 			}
 			if err := c.WriteMessage(mt, p); err != nil {
@@ -140,25 +142,39 @@ func TestCompareSmoke(t *testing.T) {
 	require.NoError(t, driver.Build(t.Context(), mod, bin, nil))
 
 	var ws []loadgen.Workload
-	for _, name := range []string{"text32", "bin64k", "latency32", "idle10k"} {
+	for _, name := range []string{"text32", "bin64k", "latency32", "idle10k", "churn"} {
 		w, err := loadgen.LookupWorkload(name)
 		require.NoError(t, err)
 		ws = append(ws, w)
 	}
+	// A small broadcast row checks that the driver starts broadcast servers.
+	ws = append(ws, tiny("bcast", loadgen.Broadcast, loadgen.PayloadText, 1<<10, 20, 1, false))
 	cfg := driver.Config{
-		BinDir: bin, Impls: []string{"gorilla", "wsup", "gws"}, Workloads: ws, Rounds: 1,
+		BinDir: bin, Impls: []string{"gorilla", "wsup", "gws", driver.Limit}, Workloads: ws, Rounds: 1,
 		Warmup: 30 * time.Millisecond, Duration: 100 * time.Millisecond, Settle: 30 * time.Millisecond,
 		IdleConns: 50, MinPerConn: 2,
 	}
 	samples, err := driver.Run(t.Context(), cfg)
 	require.NoError(t, err)
-	require.Len(t, samples, len(ws)*len(cfg.Impls))
+	runs := 0
+	for _, w := range ws {
+		for _, impl := range cfg.Impls {
+			if driver.Supports(impl, w) {
+				runs++
+			}
+		}
+	}
+	require.Len(t, samples, runs)
+	assert.Less(t, runs, len(ws)*len(cfg.Impls), "limit has no broadcast server")
+	byName := map[string]loadgen.Workload{}
+	for _, w := range ws {
+		byName[w.Name] = w
+	}
 	for _, s := range samples {
 		assert.Empty(t, s.Err, "%s/%s", s.Impl, s.Workload)
 		assert.Zero(t, s.Result.Mismatches, "%s/%s", s.Impl, s.Workload)
 		assert.Positive(t, s.Result.TotalMessages, "%s/%s", s.Impl, s.Workload)
-		w, err := loadgen.LookupWorkload(s.Workload)
-		require.NoError(t, err)
+		w := byName[s.Workload]
 		assert.Equal(t, s.Result.TotalMessages*int64(w.Size), s.Result.VerifiedBytes, "every echoed byte verified")
 	}
 	msgs, bytes, mism := driver.Verified(samples)
@@ -167,8 +183,9 @@ func TestCompareSmoke(t *testing.T) {
 	assert.Zero(t, mism)
 
 	table := driver.Markdown(cfg, samples)
-	assert.Contains(t, table, "| Workload | Metric | gorilla | wsup | gws |")
+	assert.Contains(t, table, "| Workload | Metric | gorilla | wsup | gws | limit | gorilla ÷ limit | wsup ÷ limit | gws ÷ limit |")
 	assert.Contains(t, table, "idle, 50 conns")
+	assert.Contains(t, table, "| bcast | server CPU µs/delivery |")
 	assert.NotContains(t, table, "fail")
-	assert.Equal(t, 1+1+2+2+3+1, strings.Count(table, "\n"), "header, separator and one line per metric row")
+	assert.Equal(t, 1+1+2+2+3+1+2+3, strings.Count(table, "\n"), "header, separator and one line per metric row")
 }

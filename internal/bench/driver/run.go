@@ -112,6 +112,9 @@ func Run(ctx context.Context, cfg Config) ([]Sample, error) {
 	for _, w := range cfg.Workloads {
 		for round := 1; round <= cfg.Rounds; round++ {
 			for _, impl := range cfg.Impls {
+				if !Supports(impl, w) {
+					continue
+				}
 				if err := ctx.Err(); err != nil {
 					return samples, err
 				}
@@ -147,6 +150,9 @@ func progressLine(s Sample) string {
 	if r.Compressed {
 		line += fmt.Sprintf(" %.0f wire B/msg", r.WireBytesPerMsg)
 	}
+	if r.Rounds > 0 {
+		line += fmt.Sprintf(" last client %v (%d rounds)", r.LastClientP50.Round(time.Microsecond), r.Rounds)
+	}
 	return line
 }
 
@@ -154,7 +160,7 @@ func progressLine(s Sample) string {
 // stops it.
 func runOne(ctx context.Context, cfg Config, impl string, w loadgen.Workload, round int) Sample {
 	s := Sample{Impl: impl, Workload: w.Name, Round: round}
-	srv, err := startServer(ctx, cfg, impl, w.Compress)
+	srv, err := startServer(ctx, cfg, impl, w.Compress, serverFlags(w)...)
 	if err != nil {
 		s.Err = err.Error()
 		return s
@@ -184,12 +190,13 @@ type server struct {
 }
 
 // startServer launches echoserver and reads its listen address.
-func startServer(ctx context.Context, cfg Config, impl string, compress bool) (*server, error) {
+func startServer(ctx context.Context, cfg Config, impl string, compress bool, extra ...string) (*server, error) {
 	pin, _ := cfg.pinning()
 	args := append(pin, filepath.Join(cfg.BinDir, ServerBinary), "-impl="+impl, "-addr=127.0.0.1:0")
 	if compress {
 		args = append(args, "-compress")
 	}
+	args = append(args, extra...)
 	cmd := exec.Command(args[0], args[1:]...)
 	// The server dies with the driver even if the driver is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -228,6 +235,15 @@ func startServer(ctx context.Context, cfg Config, impl string, compress bool) (*
 	}
 	_ = srv.stop()
 	return nil, err
+}
+
+// serverFlags returns the echoserver flags workload w needs beyond -impl,
+// -addr and -compress.
+func serverFlags(w loadgen.Workload) []string {
+	if w.Kind == loadgen.Broadcast {
+		return []string{"-broadcast"}
+	}
+	return nil
 }
 
 // stop terminates the server (SIGTERM, then SIGKILL after 5s) and reaps it.

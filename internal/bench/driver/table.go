@@ -22,8 +22,8 @@ type metric struct {
 }
 
 // metricsFor returns the rows reported for workload w: compressed idle
-// workloads report the larger of RSS and heap growth, compressed load
-// workloads add the wire bytes per echoed message.
+// workloads report the larger of RSS and heap growth, compressed echo
+// workloads (throughput, latency) add the wire bytes per echoed message.
 func metricsFor(w loadgen.Workload) []metric {
 	msgs := metric{"msg/s", func(r loadgen.Result) float64 { return r.MsgsPerSec }, formatRate}
 	cpu := metric{"server CPU µs/msg", func(r loadgen.Result) float64 { return r.CPUPerMsgMicros }, formatFloat}
@@ -31,7 +31,7 @@ func metricsFor(w loadgen.Workload) []metric {
 	switch k := w.Kind; {
 	case k == loadgen.Idle && w.Compress:
 		return []metric{{"KiB/conn, max(RSS, heap)", func(r loadgen.Result) float64 { return r.MemPerConnKiB }, formatFloat}}
-	case w.Compress:
+	case w.Compress && (k == loadgen.Throughput || k == loadgen.Latency):
 		return append(metricsFor(loadgen.Workload{Kind: k}), wire)
 	}
 	switch w.Kind {
@@ -40,6 +40,17 @@ func metricsFor(w loadgen.Workload) []metric {
 		return []metric{p99, msgs, cpu}
 	case loadgen.Idle:
 		return []metric{{"RSS KiB/conn", func(r loadgen.Result) float64 { return r.RSSPerConnKiB }, formatFloat}}
+	case loadgen.Broadcast:
+		return []metric{
+			{"server CPU µs/delivery", func(r loadgen.Result) float64 { return r.CPUPerMsgMicros }, formatFloat},
+			{"time to last client", func(r loadgen.Result) float64 { return float64(r.LastClientP50) }, formatDuration},
+			{"deliveries/s", func(r loadgen.Result) float64 { return r.MsgsPerSec }, formatRate},
+		}
+	case loadgen.Churn:
+		return []metric{
+			{"server CPU µs/conn", func(r loadgen.Result) float64 { return r.CPUPerMsgMicros }, formatFloat},
+			{"conns/s", func(r loadgen.Result) float64 { return r.MsgsPerSec }, formatRate},
+		}
 	default:
 		return []metric{msgs, cpu}
 	}
@@ -47,16 +58,23 @@ func metricsFor(w loadgen.Workload) []metric {
 
 // Markdown renders the medians of samples as a table with one row per
 // workload metric and one column per impl; each cell is "median (ratio)"
-// with the ratio taken against Baseline (1.00). Cells whose runs all failed
-// read "fail"; failures are listed below the table. Safe for concurrent use.
+// with the ratio taken against Baseline (1.00). When Limit is among the
+// impls, one more column per other impl gives its median divided by
+// Limit's on throughput and latency rows. Cells whose runs all failed read
+// "fail", cells of an impl without a server for the workload (Supports)
+// read "—"; failures are listed below the table. Safe for concurrent use.
 func Markdown(cfg Config, samples []Sample) string {
 	var b strings.Builder
+	vsLimit := limitColumns(cfg)
 	b.WriteString("| Workload | Metric |")
 	for _, impl := range cfg.Impls {
 		fmt.Fprintf(&b, " %s |", impl)
 	}
+	for _, impl := range vsLimit {
+		fmt.Fprintf(&b, " %s ÷ limit |", impl)
+	}
 	b.WriteString("\n|---|---|")
-	for range cfg.Impls {
+	for range len(cfg.Impls) + len(vsLimit) {
 		b.WriteString("---:|")
 	}
 	b.WriteString("\n")
@@ -82,12 +100,23 @@ func Markdown(cfg Config, samples []Sample) string {
 			for _, impl := range cfg.Impls {
 				v, ok := median(samples, impl, w.Name, m)
 				switch {
+				case !Supports(impl, w):
+					b.WriteString(" — |")
 				case !ok:
 					b.WriteString(" fail |")
 				case baseOK && base != 0:
 					fmt.Fprintf(&b, " %s (%.2f) |", m.format(v), v/base)
 				default:
 					fmt.Fprintf(&b, " %s |", m.format(v))
+				}
+			}
+			lim, limOK := median(samples, Limit, w.Name, m)
+			for _, impl := range vsLimit {
+				v, ok := median(samples, impl, w.Name, m)
+				if limitRatio(w.Kind) && ok && limOK && lim != 0 {
+					fmt.Fprintf(&b, " %.2f |", v/lim)
+				} else {
+					b.WriteString(" |")
 				}
 			}
 			b.WriteString("\n")
@@ -100,6 +129,28 @@ func Markdown(cfg Config, samples []Sample) string {
 		}
 	}
 	return b.String()
+}
+
+// limitColumns returns the impls that get a "÷ limit" column: every impl
+// but Limit that runs at least one workload whose rows show the ratio,
+// provided Limit is among cfg.Impls.
+func limitColumns(cfg Config) []string {
+	if !slices.Contains(cfg.Impls, Limit) {
+		return nil
+	}
+	var out []string
+	for _, impl := range cfg.Impls {
+		if impl == Limit {
+			continue
+		}
+		for _, w := range cfg.Workloads {
+			if limitRatio(w.Kind) && Supports(impl, w) && Supports(Limit, w) {
+				out = append(out, impl)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // median returns the median of metric m over the successful samples of

@@ -125,3 +125,37 @@ func TestBoundedBuffer(t *testing.T) {
 	assert.Equal(t, 5, n)
 	assert.Equal(t, "abcde", b.String())
 }
+
+func TestMarkdownLimitColumns(t *testing.T) {
+	tput := loadgen.Workload{Name: "t", Title: "tput", Kind: loadgen.Throughput}
+	defl := loadgen.Workload{Name: "d", Title: "defl", Kind: loadgen.Throughput, Compress: true}
+	churn := loadgen.Workload{Name: "c", Title: "churn", Kind: loadgen.Churn}
+	bcast := loadgen.Workload{Name: "b", Title: "bcast", Kind: loadgen.Broadcast}
+	cfg := Config{Impls: []string{"gorilla", "wsup", Limit}, Workloads: []loadgen.Workload{tput, defl, churn, bcast}}
+	samples := []Sample{
+		sample("gorilla", "t", 1, loadgen.Result{MsgsPerSec: 100, CPUPerMsgMicros: 6}, ""),
+		sample("wsup", "t", 1, loadgen.Result{MsgsPerSec: 300, CPUPerMsgMicros: 3}, ""),
+		sample(Limit, "t", 1, loadgen.Result{MsgsPerSec: 200, CPUPerMsgMicros: 2}, ""),
+		sample("gorilla", "d", 1, loadgen.Result{MsgsPerSec: 10, CPUPerMsgMicros: 60, WireBytesPerMsg: 3000}, ""),
+		sample("wsup", "d", 1, loadgen.Result{MsgsPerSec: 20, CPUPerMsgMicros: 30, WireBytesPerMsg: 2400}, ""),
+		sample("gorilla", "c", 1, loadgen.Result{MsgsPerSec: 1000, CPUPerMsgMicros: 100}, ""),
+		sample("wsup", "c", 1, loadgen.Result{MsgsPerSec: 2000, CPUPerMsgMicros: 50}, ""),
+		sample(Limit, "c", 1, loadgen.Result{MsgsPerSec: 4000, CPUPerMsgMicros: 25}, ""),
+		sample("gorilla", "b", 1, loadgen.Result{MsgsPerSec: 1e4, CPUPerMsgMicros: 10, LastClientP50: time.Millisecond}, ""),
+		sample("wsup", "b", 1, loadgen.Result{MsgsPerSec: 2e4, CPUPerMsgMicros: 5, LastClientP50: 500 * time.Microsecond}, ""),
+	}
+	want := `| Workload | Metric | gorilla | wsup | limit | gorilla ÷ limit | wsup ÷ limit |
+|---|---|---:|---:|---:|---:|---:|
+| tput | msg/s | 100 (1.00) | 300 (3.00) | 200 (2.00) | 0.50 | 1.50 |
+| | server CPU µs/msg | 6.00 (1.00) | 3.00 (0.50) | 2.00 (0.33) | 3.00 | 1.50 |
+| defl | msg/s | 10 (1.00) | 20 (2.00) | — | | |
+| | server CPU µs/msg | 60.0 (1.00) | 30.0 (0.50) | — | | |
+| | wire B/msg (server → client) | 3000 (1.00) | 2400 (0.80) | — | | |
+| churn | server CPU µs/conn | 100 (1.00) | 50.0 (0.50) | 25.0 (0.25) | | |
+| | conns/s | 1.0k (1.00) | 2.0k (2.00) | 4.0k (4.00) | | |
+| bcast | server CPU µs/delivery | 10.0 (1.00) | 5.00 (0.50) | — | | |
+| | time to last client | 1.00 ms (1.00) | 500 µs (0.50) | — | | |
+| | deliveries/s | 10k (1.00) | 20k (2.00) | — | | |
+`
+	assert.Equal(t, want, Markdown(cfg, samples))
+}

@@ -1,7 +1,9 @@
 // Package echo holds one idiomatic WebSocket echo server per library compared
 // by the wsup benchmarks: wsup itself, gorilla/websocket, coder/websocket,
-// lxzan/gws and gobwas/ws. Each server reads a message and writes it back
-// with the same message type, and optionally negotiates permessage-deflate.
+// lxzan/gws and gobwas/ws, plus "limit", the least work any Go echo must do.
+// Each server reads a message and writes it back with the same message type,
+// and optionally negotiates permessage-deflate. BroadcastHandler holds the
+// same libraries' broadcast servers.
 package echo
 
 import (
@@ -11,9 +13,11 @@ import (
 )
 
 // Impls lists the implementation names accepted by Handler, in the order the
-// benchmark tables use (gorilla first: it is the baseline). It must not be
-// modified.
-var Impls = []string{"gorilla", "wsup", "coder", "gws", "gobwas"}
+// benchmark tables use (gorilla first: it is the baseline). "wsup-upgrade"
+// is wsup with Upgrade inside a handler that keeps running instead of
+// Upgrader.Handler; "limit" is not a library but the floor (see
+// limitHandler). It must not be modified.
+var Impls = []string{"gorilla", "wsup", "wsup-upgrade", "coder", "gws", "gobwas", "limit"}
 
 // DefaultMaxMessage is the read limit applied when Options.MaxMessage is 0.
 const DefaultMaxMessage = 16 << 20
@@ -41,12 +45,16 @@ func Handler(impl string, opts Options) (http.Handler, error) {
 		return gorillaHandler(opts), nil
 	case "wsup":
 		return wsupHandler(opts)
+	case "wsup-upgrade":
+		return wsupUpgradeHandler(opts)
 	case "coder":
 		return coderHandler(opts), nil
 	case "gws":
 		return gwsHandler(opts), nil
 	case "gobwas":
 		return gobwasHandler(opts), nil
+	case "limit":
+		return limitHandler(opts), nil
 	}
 	if !slices.Contains(Impls, impl) {
 		return nil, fmt.Errorf("echo: unknown impl %q (have %v)", impl, Impls)

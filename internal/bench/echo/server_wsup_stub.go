@@ -14,3 +14,9 @@ var errWsupUnavailable = errors.New("echo: wsup server excluded by the nowsup bu
 
 // wsupHandler reports that the wsup server is not part of this build.
 func wsupHandler(Options) (http.Handler, error) { return nil, errWsupUnavailable }
+
+// wsupUpgradeHandler reports that the wsup server is not part of this build.
+func wsupUpgradeHandler(Options) (http.Handler, error) { return nil, errWsupUnavailable }
+
+// wsupBroadcast reports that the wsup server is not part of this build.
+func wsupBroadcast(Options) (http.Handler, error) { return nil, errWsupUnavailable }

@@ -31,13 +31,16 @@ type Config struct {
 	// Unused by Idle workloads.
 	Duration time.Duration
 	// Settle is how long Idle workloads wait after the last handshake before
-	// reading the server's RSS (default 1s, at most 1 minute).
+	// reading the server's RSS, and Broadcast workloads before the first
+	// round (default 1s, at most 1 minute).
 	Settle time.Duration
 	// ServerPID, when positive, is the server process whose CPU time (load
 	// workloads) or RSS (Idle workloads) is sampled from /proc.
 	ServerPID int
 	// IOTimeout bounds each dial plus handshake and, for Idle workloads, each
-	// liveness echo (default 10s, at most 1 minute).
+	// liveness echo; for Broadcast workloads, each broadcast until the last
+	// client has it; for Churn workloads, each connection's echo and
+	// closing handshake (default 10s, at most 1 minute).
 	IOTimeout time.Duration
 	// DialConcurrency is the number of parallel dials (default 64, at most
 	// 1024).
@@ -101,6 +104,14 @@ type Result struct {
 	// WireBytesPerMsg is the mean payload bytes on the wire (compressed,
 	// when permessage-deflate was negotiated) of the verified echoes.
 	WireBytesPerMsg float64 `json:"wire_bytes_per_msg,omitempty"`
+	// Broadcast workloads: Messages counts delivered (verified) copies,
+	// Rounds the broadcasts completed in the window, and LastClientP50 and
+	// LastClientMax the time from sending a broadcast until the last client
+	// had verified it (median and worst round). Churn workloads: Messages
+	// counts connections that completed connect, upgrade, echo and close.
+	Rounds        int           `json:"rounds,omitempty"`
+	LastClientP50 time.Duration `json:"last_client_p50_ns,omitempty"`
+	LastClientMax time.Duration `json:"last_client_max_ns,omitempty"`
 	// Compressed is true when permessage-deflate was negotiated.
 	Compressed bool `json:"compressed"`
 	// ErrorCount counts connections that failed during the run (after a
@@ -168,8 +179,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if _, err := RaiseNoFile(uint64(cfg.Workload.Conns) + 64); err != nil {
 		return Result{}, err
 	}
-	if cfg.Workload.Kind == Idle {
+	switch cfg.Workload.Kind {
+	case Idle:
 		return runIdle(ctx, cfg)
+	case Broadcast:
+		return runBroadcast(ctx, cfg)
+	case Churn:
+		return runChurn(ctx, cfg)
 	}
 	return runLoad(ctx, cfg)
 }

@@ -19,6 +19,13 @@ const (
 	// Idle opens Conns connections, leaves them idle and measures the
 	// server's resident memory growth.
 	Idle Kind = "idle"
+	// Broadcast opens Conns connections to a broadcast server and, round
+	// after round, sends one message on the first connection and waits
+	// until every connection has received and verified it.
+	Broadcast Kind = "broadcast"
+	// Churn keeps Conns clients each repeating: connect, upgrade, one
+	// verified echo, closing handshake, close.
+	Churn Kind = "churn"
 )
 
 // Payload kinds.
@@ -37,7 +44,7 @@ type Workload struct {
 	Payload  string `json:"payload"`  // PayloadText, PayloadBinary or PayloadJSON
 	Size     int    `json:"size"`     // payload bytes per message
 	Conns    int    `json:"conns"`    // concurrent connections
-	InFlight int    `json:"inflight"` // outstanding messages per connection
+	InFlight int    `json:"inflight"` // outstanding messages per connection (1 for Idle, Broadcast and Churn)
 	Compress bool   `json:"compress"` // offer permessage-deflate and compress frames
 	// Takeover offers permessage-deflate with context takeover in both
 	// directions (as browsers do) instead of no context takeover.
@@ -50,6 +57,7 @@ const (
 	MaxLoadConns = 10000
 	MaxIdleConns = 50000
 	MaxInFlight  = 64
+	MaxChurners  = 1024
 )
 
 // Workloads is the built-in table, in the order the compare driver runs it.
@@ -66,6 +74,9 @@ var Workloads = []Workload{
 	// (compressed both ways), as the larger of RSS and Go heap growth.
 	{Name: "idledeflate", Title: "idle deflate, takeover both ways, 1 KiB echo", Kind: Idle, Payload: PayloadJSON, Size: 1 << 10, Conns: 2000, InFlight: 1, Compress: true, Takeover: true},
 	{Name: "idledeflatenct", Title: "idle deflate, no context takeover, 1 KiB echo", Kind: Idle, Payload: PayloadJSON, Size: 1 << 10, Conns: 2000, InFlight: 1, Compress: true},
+	{Name: "bcast10k", Title: "broadcast text 1 KiB to 10,000 conns", Kind: Broadcast, Payload: PayloadText, Size: 1 << 10, Conns: 10000, InFlight: 1},
+	{Name: "bcast1k-deflate", Title: "broadcast JSON 1 KiB, deflate, to 1,000 conns", Kind: Broadcast, Payload: PayloadJSON, Size: 1 << 10, Conns: 1000, InFlight: 1, Compress: true},
+	{Name: "churn", Title: "churn: connect, upgrade, echo 32 B, close; 100 at a time", Kind: Churn, Payload: PayloadText, Size: 32, Conns: 100, InFlight: 1},
 }
 
 // LookupWorkload returns the built-in workload called name, or an error
@@ -86,13 +97,17 @@ func LookupWorkload(name string) (Workload, error) {
 // Validate reports the first field of w that is out of bounds.
 func (w Workload) Validate() error {
 	switch w.Kind {
-	case Throughput, Latency:
+	case Throughput, Latency, Broadcast:
 		if w.Conns < 1 || w.Conns > MaxLoadConns {
 			return fmt.Errorf("loadgen: %s: conns %d not in [1, %d]", w.Name, w.Conns, MaxLoadConns)
 		}
 	case Idle:
 		if w.Conns < 1 || w.Conns > MaxIdleConns {
 			return fmt.Errorf("loadgen: %s: conns %d not in [1, %d]", w.Name, w.Conns, MaxIdleConns)
+		}
+	case Churn:
+		if w.Conns < 1 || w.Conns > MaxChurners {
+			return fmt.Errorf("loadgen: %s: conns %d not in [1, %d]", w.Name, w.Conns, MaxChurners)
 		}
 	default:
 		return fmt.Errorf("loadgen: %s: unknown kind %q", w.Name, w.Kind)

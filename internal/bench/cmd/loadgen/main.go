@@ -27,7 +27,7 @@ func main() {
 func run() int {
 	addr := flag.String("addr", "", "server host:port (required)")
 	name := flag.String("workload", "", "built-in workload name (empty: use -kind/-payload/... flags)")
-	kind := flag.String("kind", string(loadgen.Throughput), "custom workload: throughput, latency or idle")
+	kind := flag.String("kind", string(loadgen.Throughput), "custom workload: throughput, latency, idle, broadcast or churn")
 	payload := flag.String("payload", loadgen.PayloadBinary, "custom workload: text, binary or json")
 	size := flag.Int("size", 1024, "custom workload: payload bytes")
 	conns := flag.Int("conns", 10, "custom workload: connections")
@@ -37,7 +37,7 @@ func run() int {
 	heapPath := flag.String("heap-path", "", "compressed idle: also read the server's Go heap at this path (the echoserver serves "+loadgen.HeapPath+")")
 	warmup := flag.Duration("warmup", 250*time.Millisecond, "load before the measured window")
 	duration := flag.Duration("duration", time.Second, "measured window")
-	settle := flag.Duration("settle", time.Second, "idle: wait before reading RSS")
+	settle := flag.Duration("settle", time.Second, "idle: wait before reading RSS; broadcast: wait before the first round")
 	pid := flag.Int("pid", 0, "server PID for /proc CPU and RSS sampling (0: none)")
 	ioTimeout := flag.Duration("io-timeout", 10*time.Second, "bound on each handshake and idle echo")
 	minPerConn := flag.Int64("min-per-conn", 0, "keep running past the window until every conn verified this many echoes")
@@ -98,6 +98,9 @@ func printHuman(r loadgen.Result) {
 		if r.Compressed {
 			fmt.Printf("wire            %.0f B/msg from the server\n", r.WireBytesPerMsg)
 		}
+	}
+	if r.Rounds > 0 {
+		fmt.Printf("broadcasts      %d, last client after p50 %v, max %v\n", r.Rounds, r.LastClientP50, r.LastClientMax)
 	}
 	if r.LatencySamples > 0 {
 		fmt.Printf("latency         p50 %v  p99 %v  (%d samples)\n", r.P50, r.P99, r.LatencySamples)
