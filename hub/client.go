@@ -40,12 +40,13 @@ type client struct {
 	closeCode int
 	closeText string
 
-	wake chan struct{} // capacity 1: the queue or the state changed
-	done chan struct{} // closed when the writer returns
+	wake      chan struct{} // capacity 1: the queue or the state changed
+	flushed   chan struct{} // closed once the writer wrote its last frame
+	flushOnce sync.Once
 }
 
 func newClient(h *Hub, conn *websocket.Conn) *client {
-	c := &client{h: h, conn: conn, topics: make(map[string]struct{}), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &client{h: h, conn: conn, topics: make(map[string]struct{}), wake: make(chan struct{}, 1), flushed: make(chan struct{})}
 	go c.writeLoop()
 	return c
 }
@@ -145,7 +146,7 @@ func (c *client) take(buf []entry) (_ []entry, closing, stopped bool) {
 // writeLoop writes queued messages in order until the client is stopped,
 // closed, or a write fails; then it removes the client from the hub.
 func (c *client) writeLoop() {
-	defer close(c.done)
+	defer c.flushDone()
 	var batch []entry
 	for {
 		<-c.wake
@@ -159,6 +160,7 @@ func (c *client) writeLoop() {
 			code, text := c.closeCode, c.closeText
 			c.qmu.Unlock()
 			_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(c.h.opts.WriteTimeout))
+			c.flushDone()
 			c.h.remove(c)
 			_ = c.conn.Close()
 			return
@@ -181,6 +183,9 @@ func (c *client) writeLoop() {
 		}
 	}
 }
+
+// flushDone records that the writer writes no more messages.
+func (c *client) flushDone() { c.flushOnce.Do(func() { close(c.flushed) }) }
 
 // interrupted reports whether the writer should stop writing the batch.
 func (c *client) interrupted() bool {

@@ -354,7 +354,8 @@ func (h *Hub) Stats() Stats {
 
 // Close closes every connection the hub knows with close 1001 (going
 // away), after what is queued for it, and waits (within WriteTimeout per
-// connection) until their writers end. Later calls to the hub return
+// write) until those close frames are written; each connection is closed
+// once its peer answers, within 5 seconds (as websocket.Conn.Close). Later calls to the hub return
 // ErrClosed. It does not close the broker: close it after the hub. It
 // returns nil; closing twice does nothing.
 func (h *Hub) Close() error {
@@ -373,7 +374,7 @@ func (h *Hub) Close() error {
 		c.closeAfterQueue(websocket.CloseGoingAway, "server closing")
 	}
 	for _, c := range clients {
-		<-c.done
+		<-c.flushed
 	}
 	return nil
 }
