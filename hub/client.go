@@ -98,6 +98,9 @@ func (c *client) enqueue(pm *websocket.PreparedMessage, size int) {
 	}
 	if closed {
 		c.h.stats.slow.Add(1)
+		// Out of its topics now (the caller holds a topic's lock), not
+		// when the writer, maybe blocked in a write, gets to it.
+		go c.h.remove(c)
 	} else {
 		c.h.stats.delivered.Add(1)
 	}

@@ -220,7 +220,7 @@ func (h *Hub) recover(ctx context.Context, topic string, since Position) ([]Publ
 	if len(pubs) > 0 {
 		oldest, first = pubs[0].Position, pubs[0].Position.Offset
 	}
-	lost := (!sameEpoch && !since.IsZero()) || first > from+1 && cur.Offset > from
+	lost := !since.IsZero() && (!sameEpoch || first > from+1 && cur.Offset > from)
 	if lost {
 		return pubs, cur, &GapError{Topic: topic, Since: since, Oldest: oldest, Current: cur}
 	}

@@ -157,7 +157,8 @@ func (h *Hub) queueLocked(t *topic, p Publication) {
 const gapFillTimeout = 5 * time.Second
 
 // fillLocked queues, from the broker's history, the publications between
-// t.last and p, and reports those it cannot find.
+// t.last and p; when the history starts after t.last, it reports the
+// publications lost and queues those kept.
 func (h *Hub) fillLocked(t *topic, p Publication) {
 	ctx, cancel := context.WithTimeout(context.Background(), gapFillTimeout)
 	defer cancel()
@@ -167,25 +168,19 @@ func (h *Hub) fillLocked(t *topic, p Publication) {
 	if err != nil {
 		h.reportErr(err)
 	}
-	next := t.last.Offset + 1
-	var oldest Position
 	for _, q := range pubs {
-		if q.Position.Epoch != t.last.Epoch || q.Position.Offset >= p.Position.Offset {
+		if q.Position.Epoch != t.last.Epoch || q.Position.Offset <= t.last.Offset || q.Position.Offset >= p.Position.Offset {
 			continue
 		}
-		if oldest.IsZero() {
-			oldest = q.Position
-		}
-		if q.Position.Offset != next {
-			break
+		if q.Position.Offset > t.last.Offset+1 {
+			h.gap(&GapError{Topic: p.Topic, Since: t.last, Oldest: q.Position, Current: p.Position})
 		}
 		t.advanceLocked(q.Position)
 		h.queueLocked(t, q)
 		h.stats.refilled.Add(1)
-		next++
 	}
-	if next < p.Position.Offset {
-		h.gap(&GapError{Topic: p.Topic, Since: t.last, Oldest: oldest, Current: p.Position})
+	if t.last.Offset+1 < p.Position.Offset {
+		h.gap(&GapError{Topic: p.Topic, Since: t.last, Current: p.Position})
 	}
 }
 
