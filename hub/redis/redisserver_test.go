@@ -4,8 +4,8 @@ import (
 	"context"
 	"net"
 	"os"
-	"path/filepath"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -93,4 +93,3 @@ func (s *redisServer) client() *goredis.Client {
 	s.t.Cleanup(func() { rdb.Close() })
 	return rdb
 }
-
