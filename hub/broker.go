@@ -21,8 +21,9 @@ type Publication struct {
 // it subscribed to. A Broker serves one Hub.
 //
 // A Broker must be safe for concurrent use. It calls the deliver function
-// given to Start for one topic at a time, in offset order, and never while
-// one of its own methods called by that delivery is running.
+// given to Start for one topic at a time, in offset order; deliver may call
+// the broker's History (to fill a gap), so the broker must not hold a lock
+// that History needs while it calls deliver.
 type Broker interface {
 	// Start hands the broker the function that receives publications. The
 	// hub calls it once, from New, before any other method.

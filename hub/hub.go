@@ -45,11 +45,14 @@ func (h *Hub) Broker() Broker { return h.broker }
 // Publish sends data as one message of messageType (websocket.TextMessage
 // or websocket.BinaryMessage) to every subscriber of topic, on every hub of
 // the broker. It returns the position the broker assigned, or an error:
-// ErrBadMessage for another message type or a text message that is not
-// UTF-8, ErrClosed after Close, or the broker's (then the publication was
+// ErrBadTopic, ErrBadMessage for another message type or a text message
+// that is not UTF-8, ErrClosed after Close, or the broker's (then the publication was
 // not sent). The publication is delivered to local subscribers before
 // Publish returns with the in-process broker, asynchronously otherwise.
 func (h *Hub) Publish(ctx context.Context, topic string, messageType int, data []byte) (Position, error) {
+	if err := checkTopic(topic); err != nil {
+		return Position{}, err
+	}
 	if err := checkMessage(messageType, data); err != nil {
 		return Position{}, err
 	}
@@ -60,6 +63,25 @@ func (h *Hub) Publish(ctx context.Context, topic string, messageType int, data [
 		return Position{}, ErrClosed
 	}
 	return h.broker.Publish(ctx, topic, messageType, data)
+}
+
+// MaxTopicLen bounds the length of a topic name, in bytes.
+const MaxTopicLen = 256
+
+// ErrBadTopic is returned for a topic name that is empty, longer than
+// MaxTopicLen, not UTF-8, or holds a control character.
+var ErrBadTopic = errors.New("hub: bad topic name")
+
+func checkTopic(topic string) error {
+	if topic == "" || len(topic) > MaxTopicLen || !utf8.ValidString(topic) {
+		return fmt.Errorf("%w: %.40q", ErrBadTopic, topic)
+	}
+	for _, r := range topic {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("%w: %.40q", ErrBadTopic, topic)
+		}
+	}
+	return nil
 }
 
 // ErrBadMessage is returned for a message type other than text or binary,
@@ -116,9 +138,12 @@ func (h *Hub) client(conn *websocket.Conn) (*client, error) {
 }
 
 // Subscribe subscribes conn to topic: it receives the publications made
-// from now on. Subscribing twice is not an error. It returns the broker's
-// error (the subscription is then not made) or ErrClosed.
+// from now on. Subscribing twice is not an error. It returns ErrBadTopic,
+// the broker's error (the subscription is then not made) or ErrClosed.
 func (h *Hub) Subscribe(ctx context.Context, conn *websocket.Conn, topic string) error {
+	if err := checkTopic(topic); err != nil {
+		return err
+	}
 	c, err := h.client(conn)
 	if err != nil {
 		return err
@@ -149,9 +174,12 @@ func (h *Hub) Subscribe(ctx context.Context, conn *websocket.Conn, topic string)
 // When some publications after since are lost (the history no longer
 // holds them, more than MaxRecover are missing, or the topic started a
 // new epoch) Resume still replays what is kept and subscribes, and returns
-// a *GapError (errors.Is ErrGap). Other errors are the broker's, and then
-// conn is not subscribed.
+// a *GapError (errors.Is ErrGap). Other errors are ErrBadTopic, ErrClosed
+// and the broker's, and then conn is not subscribed.
 func (h *Hub) Resume(ctx context.Context, conn *websocket.Conn, topic string, since Position) error {
+	if err := checkTopic(topic); err != nil {
+		return err
+	}
 	c, err := h.client(conn)
 	if err != nil {
 		return err

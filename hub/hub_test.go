@@ -182,6 +182,12 @@ func TestBadInput(t *testing.T) {
 		_, err := h.Publish(context.Background(), "t", tc.typ, tc.data)
 		assert.ErrorIs(t, err, hub.ErrBadMessage, tc.name)
 	}
+	for _, topic := range []string{"", strings.Repeat("t", hub.MaxTopicLen+1), "a\nb", "\xff"} {
+		_, err := h.Publish(context.Background(), topic, websocket.TextMessage, nil)
+		assert.ErrorIs(t, err, hub.ErrBadTopic, "%q", topic)
+		assert.ErrorIs(t, h.Subscribe(context.Background(), nil, topic), hub.ErrBadTopic, "%q", topic)
+		assert.ErrorIs(t, h.Resume(context.Background(), nil, topic, hub.Position{}), hub.ErrBadTopic, "%q", topic)
+	}
 	require.NoError(t, h.Close())
 	_, err = h.Publish(context.Background(), "t", websocket.TextMessage, nil)
 	assert.ErrorIs(t, err, hub.ErrClosed)

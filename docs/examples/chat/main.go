@@ -14,8 +14,8 @@
 //	go -C docs/examples/chat run . -addr 127.0.0.1:8080 -redis 127.0.0.1:6379
 //	go -C docs/examples/chat run . -addr 127.0.0.1:8081 -redis 127.0.0.1:6379
 //
-// Ctrl-C (SIGINT) or SIGTERM stops the
-// server gracefully: every tab is sent close 1001 (going away) first.
+// Ctrl-C (SIGINT) or SIGTERM stops the server gracefully: every tab is
+// sent close 1001 (going away) first.
 package main
 
 import (
