@@ -195,7 +195,13 @@ func (h *Hub) Resume(ctx context.Context, conn *websocket.Conn, topic string, si
 	pubs, cur, err := h.recover(ctx, topic, since)
 	var gap *GapError
 	if err != nil && !errors.As(err, &gap) {
+		empty := len(t.subs) == 0
 		t.mu.Unlock()
+		if empty {
+			// Do not keep a broker subscription nobody uses.
+			t.brokerSubscribed = false
+			h.reportErr(h.broker.Unsubscribe(ctx, topic))
+		}
 		return err
 	}
 	s := &sub{after: since.Offset}

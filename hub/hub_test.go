@@ -3,6 +3,7 @@ package hub_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -60,8 +61,10 @@ func newServer(t *testing.T, opts hub.Options) *server {
 				s.mu.Lock()
 				s.resumeEr = append(s.resumeEr, err)
 				s.mu.Unlock()
-				if err != nil {
+				if errors.Is(err, hub.ErrGap) {
 					_ = h.Send(c, websocket.TextMessage, []byte("gap"))
+				} else if err != nil {
+					return
 				}
 			} else if err := h.Subscribe(ctx, c, topic); err != nil {
 				return

@@ -1,14 +1,19 @@
 package hub_test
 
 import (
+	"context"
+	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wsup/websocket"
 	"github.com/wsup/websocket/hub"
 )
 
@@ -176,4 +181,35 @@ func TestGapFilled(t *testing.T) {
 			}
 		})
 	}
+}
+
+// brokenHistory is a MemoryBroker whose History fails.
+type brokenHistory struct{ *hub.MemoryBroker }
+
+var errHistory = errors.New("history unavailable")
+
+func (brokenHistory) History(context.Context, string, hub.Position, int) ([]hub.Publication, hub.Position, error) {
+	return nil, hub.Position{}, errHistory
+}
+
+// TestResumeBrokerError checks that a Resume whose history fetch fails
+// returns the error, leaves conn unsubscribed and keeps no topic.
+func TestResumeBrokerError(t *testing.T) {
+	s := newServer(t, hub.Options{Broker: brokenHistory{hub.NewMemoryBroker(10)}})
+	s.dial(t, "topic=other") // another topic stays
+	s.mu.Lock()
+	s.resumeEr = nil
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.DefaultDialer.DialContext(ctx, "ws"+strings.TrimPrefix(s.URL, "http")+"/?topic=t&since=", nil)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, _, err = conn.ReadMessage() // the handler gives up: the connection ends
+	require.Error(t, err)
+	s.mu.Lock()
+	require.Len(t, s.resumeEr, 1)
+	assert.ErrorIs(t, s.resumeEr[0], errHistory)
+	s.mu.Unlock()
+	require.Eventually(t, func() bool { return s.h.Stats().Topics == 1 }, 5*time.Second, time.Millisecond, "topics: %d", s.h.Stats().Topics)
 }
