@@ -54,7 +54,8 @@ func TestPayload(t *testing.T) {
 
 // BenchmarkFanout publishes b.N 1 KiB messages, one at a time, to
 // -subscribers subscribers of each system, and reports deliveries per
-// second and publish-to-delivery latency percentiles.
+// second, publish-to-delivery latency percentiles, and the CPU time the
+// servers (and redis-server) spent per delivery.
 func BenchmarkFanout(b *testing.B) {
 	r, err := StartRedis()
 	require.NoError(b, err)
@@ -68,11 +69,17 @@ func BenchmarkFanout(b *testing.B) {
 			_, err = run.Result()
 			require.NoError(b, err)
 			b.ReportAllocs()
+			cpu0, redis0 := selfCPU(), r.CPU()
 			b.ResetTimer()
 			for i := range b.N {
 				require.NoError(b, run.PublishOne(i%(maxSeq-1)))
 			}
 			b.StopTimer()
+			deliveries := float64(b.N * *subscribers)
+			b.ReportMetric(float64((selfCPU()-cpu0).Microseconds())/deliveries, "server-cpu-µs/delivery")
+			if sys.Redis {
+				b.ReportMetric(float64((r.CPU()-redis0).Microseconds())/deliveries, "redis-cpu-µs/delivery")
+			}
 			res, err := run.Result()
 			require.NoError(b, err)
 			b.ReportMetric(res.DeliveriesSec, "deliveries/s")
