@@ -181,14 +181,24 @@ func (c *client) writeLoop() {
 				break
 			}
 		}
-		if len(batch) > 0 {
-			c.signal() // look again: more may have come, or a close
+		// What came meanwhile (a message, a close) has signaled wake; a
+		// closing hub has not: look again.
+		if c.isFinishing() {
+			c.signal()
 		}
 	}
 }
 
 // flushDone records that the writer writes no more messages.
 func (c *client) flushDone() { c.flushOnce.Do(func() { close(c.flushed) }) }
+
+// isFinishing reports whether the writer is to close once the queue is
+// empty.
+func (c *client) isFinishing() bool {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	return c.finishing
+}
 
 // interrupted reports whether the writer should stop writing the batch.
 func (c *client) interrupted() bool {
