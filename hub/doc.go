@@ -41,7 +41,8 @@
 // order, which is offset order: the broker assigns offsets and delivers a
 // topic's publications one at a time, in that order, and the hub queues
 // each to every subscriber before the next. Resume and gap filling keep
-// it: a subscriber never gets a publication twice, nor one out of order.
+// it: within an epoch, a subscriber never gets a publication twice, nor one
+// out of order (DropOldest may leave holes; they are never reordered).
 //
 // Across topics, nothing is promised. In practice, with the in-process
 // broker, two publications made one after the other (the second Publish

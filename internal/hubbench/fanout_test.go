@@ -50,6 +50,9 @@ func TestPayload(t *testing.T) {
 	require.NoError(t, parsePayloads(twice, func(seq int, ts int64) { got = append(got, [2]int64{int64(seq), ts}) }))
 	assert.Equal(t, [][2]int64{{42, 1234567890123}, {43, 7}}, got)
 	assert.Error(t, parsePayloads([]byte(`{"seq":x,"t":1,`), func(int, int64) {}))
+	assert.True(t, hasPing([]byte("{}")))
+	assert.True(t, hasPing([]byte(`{"push":{}}`+"\n{}")))
+	assert.False(t, hasPing([]byte(`{"push":{}}`)))
 }
 
 // BenchmarkFanout publishes b.N 1 KiB messages, one at a time, to

@@ -91,9 +91,13 @@ func RunLoad(in io.Reader, out io.Writer, proto string, n int, urls []string) er
 					fail(err)
 					return
 				}
-				if proto == "centrifuge" && bytes.Equal(bytes.TrimSpace(msg), []byte("{}")) {
-					_ = s.conn.WriteMessage(websocket.TextMessage, []byte("{}")) // pong
-					continue
+				if proto == "centrifuge" && hasPing(msg) {
+					// A ping (an empty command, alone or among the
+					// pushes of the frame) is answered with an empty one.
+					if err := s.conn.WriteMessage(websocket.TextMessage, []byte("{}")); err != nil {
+						fail(err)
+						return
+					}
 				}
 				now := time.Now().UnixNano()
 				err = parsePayloads(msg, func(seq int, t int64) {
@@ -147,6 +151,17 @@ func RunLoad(in io.Reader, out io.Writer, proto string, n int, urls []string) er
 			}
 		}
 	}
+}
+
+// hasPing reports whether a centrifuge frame holds a ping: an empty JSON
+// object on a line of its own.
+func hasPing(msg []byte) bool {
+	for line := range bytes.SplitSeq(msg, []byte{'\n'}) {
+		if bytes.Equal(bytes.TrimSpace(line), []byte("{}")) {
+			return true
+		}
+	}
+	return false
 }
 
 // percentile returns the p-th percentile of sorted (0 when empty).
