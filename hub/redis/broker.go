@@ -12,7 +12,9 @@
 //
 // While Redis is unreachable, Publish fails (the caller knows the message
 // was not sent), and the subscription connection is retried (every
-// 100 ms to 1 s) until Redis answers again; the broker then subscribes to
+// 100 ms to 1 s) until Redis answers again (a connection that stays
+// silent, as in a network partition, counts as lost after 5 s without an
+// answer to the pings the broker sends every second of quiet); the broker then subscribes to
 // every topic again by itself. Options.OnError reports the loss of the
 // connection, Options.OnResubscribed its return. Publications made by
 // other servers meanwhile (Redis up, this server's connection down) are

@@ -51,13 +51,20 @@ func newHub(t *testing.T, r *redisServer, history int) (*hub.Hub, *redis.Broker,
 		ev.mu.Unlock()
 	}}})
 	require.NoError(t, err)
-	srv := httptest.NewServer(newNodeHandler(h))
+	url := startHTTP(t, h)
 	t.Cleanup(func() {
-		srv.Close()
 		_ = h.Close()
 		_ = b.Close()
 	})
-	return h, b, ev, "ws" + strings.TrimPrefix(srv.URL, "http")
+	return h, b, ev, url
+}
+
+// startHTTP serves h with the node handler and returns its ws:// URL.
+func startHTTP(t *testing.T, h *hub.Hub) string {
+	t.Helper()
+	srv := httptest.NewServer(newNodeHandler(h))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
 }
 
 func publish(t *testing.T, h *hub.Hub, topic, data string) (hub.Position, error) {

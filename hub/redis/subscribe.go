@@ -18,14 +18,19 @@ import (
 // confirmation, so that once Subscribe returns, every later publication
 // of the topic reaches the hub. When a read fails, go-redis reconnects on
 // the next read and subscribes to every channel again; the loop retries
-// with a backoff and reports the outage once.
+// with a backoff and reports the outage once. A connection that stays
+// silent (no message, no answer to the pings sent every receivePoll of
+// quiet) for staleAfter counts as failed: that covers a network partition,
+// where nothing closes the connection.
 
 const (
-	// receivePoll is how long a read waits before the loop pings Redis:
-	// a dead connection is noticed within about twice that.
+	// receivePoll is how long a read waits before the loop pings Redis.
 	receivePoll = time.Second
-	minBackoff  = 100 * time.Millisecond
-	maxBackoff  = time.Second
+	// staleAfter is how long the loop waits for any answer (a message, a
+	// pong) before it takes the connection for dead.
+	staleAfter = 5 * receivePoll
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = time.Second
 )
 
 // Subscribe subscribes the broker to topic's channel and waits for Redis
@@ -96,17 +101,33 @@ func (b *Broker) receiveLoop() {
 	defer b.wg.Done()
 	down := false
 	backoff := minBackoff
+	lastHeard := time.Now()
 	prefix := b.opts.Prefix + "c:"
 	for b.ctx.Err() == nil {
-		msg, err := b.ps.ReceiveTimeout(b.ctx, receivePoll)
+		var msg any
+		var err error
+		stale := !down && time.Since(lastHeard) > staleAfter
+		if stale {
+			// Pings went unanswered: the connection is silent without
+			// being closed (a network partition). A read that times out
+			// without go-redis's allowance for timeouts makes it drop the
+			// connection; the next read dials again.
+			ctx, cancel := context.WithTimeout(b.ctx, 10*time.Millisecond)
+			msg, err = b.ps.ReceiveTimeout(ctx, 0)
+			cancel()
+			if err != nil {
+				err = fmt.Errorf("no answer to pings for %v: %w", staleAfter, err)
+			}
+		} else {
+			msg, err = b.ps.ReceiveTimeout(b.ctx, receivePoll)
+		}
 		if err != nil {
 			if b.ctx.Err() != nil {
 				return
 			}
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() && !down {
-				// Quiet: check the connection is alive. A failed ping
-				// shows in the next read.
+			if errors.As(err, &ne) && ne.Timeout() && !down && !stale {
+				// Quiet: check that the connection is alive.
 				_ = b.ps.Ping(b.ctx)
 				continue
 			}
@@ -123,6 +144,7 @@ func (b *Broker) receiveLoop() {
 			continue
 		}
 		backoff = minBackoff
+		lastHeard = time.Now()
 		switch m := msg.(type) {
 		case *goredis.Subscription:
 			if m.Kind != "subscribe" {
