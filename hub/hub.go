@@ -324,7 +324,8 @@ func (h *Hub) attach(c *client, topic string) {
 
 // Leave forgets conn: it unsubscribes it from every topic and ends its
 // writer, discarding what is still queued. It does not close conn. Call it
-// when the connection's read loop ends (or from Upgrader.Hooks.OnClose).
+// when the connection's read loop ends; it may wait for the broker (an
+// unsubscribe over the network), within WriteTimeout.
 // The hub calls it itself when a write fails or a slow consumer is
 // dropped. Leaving twice, or a conn the hub does not know, does nothing.
 func (h *Hub) Leave(conn *websocket.Conn) {
