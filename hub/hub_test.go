@@ -247,3 +247,27 @@ func stalled(t *testing.T, s *server, q string) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
 }
+
+// TestCloseFlushesQueue closes the hub while many messages are queued:
+// the client gets all of them, then 1001, and Close returns.
+func TestCloseFlushesQueue(t *testing.T) {
+	s := newServer(t, hub.Options{Broker: hub.NewMemoryBroker(0), QueueMessages: 1000})
+	c, _ := s.dial(t, "topic=x")
+	const n = 500
+	for i := 1; i <= n; i++ {
+		publish(t, s.h, "x", strings.Repeat("m", 1000))
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.h.Close() }()
+	for i := 1; i <= n; i++ {
+		require.Equal(t, "x "+strconv.Itoa(i)+" "+strings.Repeat("m", 1000), read(t, c))
+	}
+	_, _, err := c.ReadMessage()
+	assert.True(t, websocket.IsCloseError(err, websocket.CloseGoingAway), "read error %v", err)
+	select {
+	case err := <-closed:
+		assert.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return")
+	}
+}
