@@ -141,6 +141,10 @@ plan=()
 [ "$need_chromium" = 0 ] || plan+=("Debian's chromium (apt-get install, system-wide; needs root)")
 [ "$need_npm" = 0 ] || plan+=("Debian's nodejs and npm (apt-get install, system-wide; needs root)")
 [ "$need_node_modules" = 0 ] || plan+=("the Node packages of $NODE_DIR (npm ci, into $NODE_DIR/node_modules)")
+# hub/redis's tests start their own redis-server (Debian's package).
+need_redis=0
+command -v redis-server >/dev/null 2>&1 || need_redis=1
+[ "$need_redis" = 0 ] || plan+=("Debian's redis-server (apt-get install, system-wide; needs root; the tests start their own instances)")
 if [ "${#plan[@]}" -gt 0 ]; then
 	echo "scripts/test.sh will install what is missing (running as $(id -un), uid $(id -u)):"
 	printf '  - %s\n' "${plan[@]}"
@@ -157,6 +161,10 @@ staticcheck -version
 if [ "$need_chromium" = 1 ]; then
 	echo "chromium is missing: installing Debian's chromium"
 	apt_install chromium || echo "WARNING: no chromium: the browser test will fail unless WSUP_SKIP_BROWSER=1"
+fi
+if [ "$need_redis" = 1 ]; then
+	echo "redis-server is missing: installing Debian's redis-server"
+	apt_install redis-server || echo "WARNING: no redis-server: the hub/redis tests will fail"
 fi
 if [ "$QUICK" != 1 ] && have_chromium; then
 	# Debian's wrapper script prints a harmless shell warning on some hosts.

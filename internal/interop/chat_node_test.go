@@ -21,9 +21,9 @@ import (
 )
 
 const (
-	// chatPackage is the chat demo, reachable through go.mod's replace of
-	// the root module.
-	chatPackage = "github.com/wsup/websocket/docs/examples/chat"
+	// chatDir is the chat demo, a module of its own (it requires
+	// hub/redis), built in its directory.
+	chatDir = "../../docs/examples/chat"
 	// chatBuildTimeout bounds go build of the demo.
 	chatBuildTimeout = 3 * time.Minute
 	// chatStartTimeout bounds the wait for the demo to listen and accept.
@@ -102,8 +102,8 @@ func buildChat(t *testing.T) string {
 	bin := filepath.Join(t.TempDir(), "chat")
 	ctx, cancel := context.WithTimeout(context.Background(), chatBuildTimeout)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, chatPackage).CombinedOutput()
-	require.NoError(t, err, "go build %s:\n%s", chatPackage, out)
+	out, err := exec.CommandContext(ctx, "go", "-C", chatDir, "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build in %s:\n%s", chatDir, out)
 	return bin
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsup/websocket"
+	"github.com/wsup/websocket/hub"
 )
 
 // wsURL is the chat endpoint of the server at base (an http:// URL).
@@ -207,11 +208,11 @@ func stalledRawClient(t *testing.T, addr string) {
 // promptly, while the stalled tabs are dropped with close 1008 once their
 // queues are full.
 func TestStalledClientsDoNotDelayRoom(t *testing.T) {
-	h := newHub()
 	// Long enough for the stalled Conn below to be dropped, and start
 	// reading, before its writer gives up on the write it is blocked in
 	// (which would fail the connection: 1006 instead of 1008).
-	h.writeWait = 30 * time.Second
+	h, err := newHubWith(hub.NewMemoryBroker(historySize), 30*time.Second)
+	require.NoError(t, err)
 	srv := httptest.NewServer(newMux(h))
 	defer srv.Close()
 	addr := srv.Listener.Addr().String()
@@ -248,7 +249,7 @@ func TestStalledClientsDoNotDelayRoom(t *testing.T) {
 	// The stalled Conn, reading at last, finds some messages and then the
 	// close frame with 1008.
 	require.NoError(t, stalled.SetReadDeadline(time.Now().Add(10*time.Second)))
-	var err error
+	err = nil
 	read := 0
 	for ; err == nil && read <= n; read++ {
 		_, _, err = stalled.ReadMessage()

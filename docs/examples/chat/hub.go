@@ -1,15 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"log"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/wsup/websocket"
+	"github.com/wsup/websocket/hub"
 )
 
 const (
@@ -25,6 +27,13 @@ const (
 	// writeWait bounds each write to a client: a client that takes no
 	// message for that long is disconnected by its writer.
 	writeWait = 5 * time.Second
+	// historySize is how many messages the room keeps for tabs that
+	// reload or reconnect.
+	historySize = 100
+	// room is the hub topic of the chat room.
+	room = "room"
+	// opTimeout bounds a publication or a subscription.
+	opTimeout = 5 * time.Second
 )
 
 // incoming is what a page sends: its user's name and the text typed.
@@ -33,106 +42,88 @@ type incoming struct {
 	Text string `json:"text"`
 }
 
-// outgoing is what the hub broadcasts: the message with the time the hub
-// received it.
+// outgoing is what the room broadcasts: the message with the time the
+// server received it, and its position in the room's history (ID), which
+// a page sends back when it reconnects.
 type outgoing struct {
+	ID   string    `json:"id,omitempty"`
 	Name string    `json:"name"`
 	Text string    `json:"text"`
 	Time time.Time `json:"time"`
 }
 
-// client is one connected tab. Its writer goroutine is the only one that
-// writes data messages to conn, taking them from send in order.
-type client struct {
-	conn      *websocket.Conn
-	writeWait time.Duration
-	send      chan []byte // bounded queue of encoded outgoing messages
-
-	stopOnce  sync.Once
-	quit      chan struct{} // closed by stop
-	closeCode int           // set by stop before quit is closed; 0: plain Close
-	closeText string
+// chatHub is the chat room: it upgrades requests to WebSocket connections,
+// subscribes them to the room's topic and publishes every message it
+// reads. A hub.Hub does the rest: a bounded queue and a writer per
+// client, and, through its broker, the other servers of the room and
+// the history.
+type chatHub struct {
+	upgrader websocket.Upgrader // same-origin check; Shutdown closes with 1001
+	now      func() time.Time   // the clock stamping messages
+	h        *hub.Hub
 }
 
-// stop tells the writer to end, sending a close frame with code first
-// when code is not 0. Only the first call counts.
-func (c *client) stop(code int, text string) {
-	c.stopOnce.Do(func() {
-		c.closeCode, c.closeText = code, text
-		close(c.quit)
+// newHub returns a room on one server, keeping its history in memory.
+func newHub() *chatHub {
+	h, err := newHubWith(hub.NewMemoryBroker(historySize), writeWait)
+	if err != nil {
+		panic(err) // a MemoryBroker starts without error
+	}
+	return h
+}
+
+// newHubWith returns a room whose messages go through broker; each write
+// to a client is bounded by wait.
+func newHubWith(broker hub.Broker, wait time.Duration) (*chatHub, error) {
+	h, err := hub.New(hub.Options{
+		Broker:        broker,
+		QueueMessages: sendQueue,
+		WriteTimeout:  wait,
+		Frame:         frameID,
+		Hooks: hub.Hooks{
+			OnGap:   func(err *hub.GapError) { log.Printf("chat: %v", err) },
+			OnError: func(err error) { log.Printf("chat: %v", err) },
+		},
 	})
-}
-
-// writeLoop sends the queued messages until stop is called or a write
-// fails, then closes the connection.
-func (c *client) writeLoop() {
-	defer c.conn.Close()
-	for {
-		// A stopped client gets no more messages, even if some are queued.
-		select {
-		case <-c.quit:
-			c.sayGoodbye()
-			return
-		default:
-		}
-		select {
-		case <-c.quit:
-			c.sayGoodbye()
-			return
-		case msg := <-c.send:
-			_ = c.conn.SetWriteDeadline(time.Now().Add(c.writeWait))
-			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
-				return // The connection is unusable; the deferred Close ends it.
-			}
-		}
+	if err != nil {
+		return nil, err
 	}
+	return &chatHub{now: time.Now, h: h}, nil
 }
 
-func (c *client) sayGoodbye() {
-	if c.closeCode != 0 {
-		_ = c.conn.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(c.closeCode, c.closeText), time.Now().Add(c.writeWait))
+// frameID adds the publication's position to the JSON object published:
+// {"id":"EPOCH:OFFSET", ...}.
+func frameID(p hub.Publication) []byte {
+	id, _ := json.Marshal(p.Position.String())
+	out := make([]byte, 0, len(p.Data)+len(id)+8)
+	out = append(out, `{"id":`...)
+	out = append(out, id...)
+	if len(p.Data) > 2 {
+		out = append(out, ',')
 	}
+	return append(out, p.Data[1:]...)
 }
 
-// hub is the chat room: it upgrades requests to WebSocket connections and
-// broadcasts every message it reads to every open connection.
-type hub struct {
-	upgrader  websocket.Upgrader // same-origin check; Shutdown closes with 1001
-	now       func() time.Time   // the clock stamping messages
-	writeWait time.Duration      // bound of each write to a client
+// count returns how many clients are in the room on this server.
+func (c *chatHub) count() int { return c.h.Stats().Connections }
 
-	mu      sync.Mutex // guards clients and orders broadcasts
-	clients map[*client]struct{}
-}
-
-func newHub() *hub {
-	return &hub{now: time.Now, writeWait: writeWait, clients: make(map[*client]struct{})}
-}
-
-// count returns how many clients are in the room.
-func (h *hub) count() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.clients)
-}
-
-// ServeHTTP upgrades the request, starts the client's writer and reads the
-// client's messages until it leaves.
-func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	conn, err := h.upgrader.Upgrade(w, r, nil)
+// ServeHTTP upgrades the request, subscribes the client and reads its
+// messages until it leaves. A page that reconnects passes ?since=ID, the
+// ID of the last message it has ("" when it has none): it then receives
+// the messages it missed first, or a notice when some are lost.
+func (c *chatHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	conn, err := c.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		log.Printf("upgrade: %v", err) // Upgrade has answered the request.
 		return
 	}
+	defer conn.Close()
+	defer c.h.Leave(conn)
 	conn.SetReadLimit(maxMessageSize)
-
-	c := &client{conn: conn, writeWait: h.writeWait, send: make(chan []byte, sendQueue), quit: make(chan struct{})}
-	h.mu.Lock()
-	h.clients[c] = struct{}{}
-	h.mu.Unlock()
-	go c.writeLoop()
-	defer h.leave(c)
+	if err := c.join(r, conn); err != nil {
+		log.Printf("chat: %v", err)
+		return
+	}
 
 	for {
 		messageType, p, err := conn.ReadMessage()
@@ -147,11 +138,46 @@ func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if strings.TrimSpace(in.Text) == "" {
 			continue
 		}
-		msg, err := json.Marshal(outgoing{Name: cleanName(in.Name), Text: in.Text, Time: h.now().UTC()})
+		msg, err := json.Marshal(outgoing{Name: cleanName(in.Name), Text: in.Text, Time: c.now().UTC()})
 		if err != nil {
 			continue
 		}
-		h.broadcast(msg)
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		_, err = c.h.Publish(ctx, room, websocket.TextMessage, msg)
+		cancel()
+		if err != nil {
+			log.Printf("chat: publish: %v", err)
+			c.notice(conn, "your message could not be sent: the server lost its backplane")
+		}
+	}
+}
+
+// join subscribes conn to the room, replaying the history after ?since=
+// when the page passed it.
+func (c *chatHub) join(r *http.Request, conn *websocket.Conn) error {
+	ctx, cancel := context.WithTimeout(r.Context(), opTimeout)
+	defer cancel()
+	since, resume := r.URL.Query()["since"]
+	if !resume {
+		return c.h.Subscribe(ctx, conn, room)
+	}
+	pos, err := hub.ParsePosition(since[0])
+	if err != nil {
+		pos = hub.Position{} // a page from another deployment: full history
+	}
+	err = c.h.Resume(ctx, conn, room, pos)
+	if errors.Is(err, hub.ErrGap) {
+		c.notice(conn, "some messages were lost while you were away")
+		return nil
+	}
+	return err
+}
+
+// notice sends the server's own message to conn alone.
+func (c *chatHub) notice(conn *websocket.Conn, text string) {
+	msg, err := json.Marshal(outgoing{Name: "server", Text: text, Time: c.now().UTC()})
+	if err == nil {
+		_ = c.h.Send(conn, websocket.TextMessage, msg)
 	}
 }
 
@@ -166,29 +192,4 @@ func cleanName(name string) string {
 		return "anonymous"
 	}
 	return name
-}
-
-// broadcast queues msg for every client, in the same order for all of
-// them. It never blocks: a client whose queue is full is dropped with
-// close 1008 (policy violation), and the others are not delayed.
-func (h *hub) broadcast(msg []byte) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for c := range h.clients {
-		select {
-		case c.send <- msg:
-		default:
-			delete(h.clients, c)
-			c.stop(websocket.ClosePolicyViolation, "too slow: messages were dropped")
-		}
-	}
-}
-
-// leave removes c from the room and closes its connection.
-func (h *hub) leave(c *client) {
-	h.mu.Lock()
-	delete(h.clients, c)
-	h.mu.Unlock()
-	c.stop(0, "")
-	c.conn.Close()
 }

@@ -1,11 +1,21 @@
 // Command chat is a small chat room: every message typed in a browser tab
 // is broadcast to every open tab, with its sender's name and the time.
 //
-//	go run ./docs/examples/chat
+//	go -C docs/examples/chat run .
 //
 // then open http://127.0.0.1:8080 in two tabs. The page reconnects by
-// itself when the server restarts. Ctrl-C (SIGINT) or SIGTERM stops the
-// server gracefully: every tab is sent close 1001 (going away) first.
+// itself when the server restarts, and gets the messages it missed (the
+// room keeps the last 100; in memory, so a restart loses them).
+//
+// With -redis ADDR, the room spans every server started with the same
+// Redis: tabs on either see each other's messages, and the history lives
+// in Redis (docs/scaling.md):
+//
+//	go -C docs/examples/chat run . -addr 127.0.0.1:8080 -redis 127.0.0.1:6379
+//	go -C docs/examples/chat run . -addr 127.0.0.1:8081 -redis 127.0.0.1:6379
+//
+// Ctrl-C (SIGINT) or SIGTERM stops the server gracefully: every tab is
+// sent close 1001 (going away) first.
 package main
 
 import (
@@ -20,6 +30,10 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	redisbroker "github.com/wsup/websocket/hub/redis"
 )
 
 //go:embed index.html
@@ -34,7 +48,30 @@ const shutdownTimeout = 10 * time.Second
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	redisAddr := flag.String("redis", "", "address of a Redis shared with the room's other servers (host:port); none: a room on this server alone")
 	flag.Parse()
+
+	h := newHub()
+	if *redisAddr != "" {
+		rdb := goredis.NewClient(&goredis.Options{Addr: *redisAddr})
+		defer rdb.Close()
+		b, err := redisbroker.New(rdb, redisbroker.Options{
+			HistorySize: historySize,
+			OnError:     func(err error) { log.Printf("chat: redis: %v", err) },
+			OnResubscribed: func() {
+				log.Print("chat: redis: connection back")
+			},
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer b.Close()
+		if h, err = newHubWith(b, writeWait); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("chat: sharing the room through Redis at %s", *redisAddr)
+	}
+	defer h.h.Close()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -44,8 +81,9 @@ func main() {
 		log.Fatal(err)
 	}
 	log.Printf("chat: open http://%s in your browser", ln.Addr())
-	if err := run(ctx, ln, newHub()); err != nil {
-		log.Fatal(err)
+	if err := run(ctx, ln, h); err != nil {
+		log.Print(err)
+		return
 	}
 	log.Print("chat: stopped")
 }
@@ -55,7 +93,7 @@ func main() {
 // registered with RegisterOnShutdown, Upgrader.Shutdown sends every
 // WebSocket close 1001 and waits for the peers' answers
 // (docs/keepalive-and-shutdown.md explains why it runs from the hook).
-func run(ctx context.Context, ln net.Listener, h *hub) error {
+func run(ctx context.Context, ln net.Listener, h *chatHub) error {
 	srv := &http.Server{Handler: newMux(h), ReadHeaderTimeout: 10 * time.Second}
 	wsDone := make(chan error, 1)
 	srv.RegisterOnShutdown(func() {
@@ -88,7 +126,7 @@ func run(ctx context.Context, ln net.Listener, h *hub) error {
 
 // newMux returns the chat's routes: the page at /, its icon, and the
 // WebSocket endpoint at /ws.
-func newMux(h *hub) *http.ServeMux {
+func newMux(h *chatHub) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
