@@ -137,22 +137,33 @@ func (h *Hub) client(conn *websocket.Conn) (*client, error) {
 	return c, nil
 }
 
+// join checks topic and returns conn's client and the topic, acquired,
+// with the broker's subscription to it made; the caller releases t.
+func (h *Hub) join(ctx context.Context, conn *websocket.Conn, topic string) (*client, *topic, error) {
+	if err := checkTopic(topic); err != nil {
+		return nil, nil, err
+	}
+	c, err := h.client(conn)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := h.acquire(topic)
+	if err := h.ensureBrokerLocked(ctx, t); err != nil {
+		h.release(t)
+		return nil, nil, err
+	}
+	return c, t, nil
+}
+
 // Subscribe subscribes conn to topic: it receives the publications made
 // from now on. Subscribing twice is not an error. It returns ErrBadTopic,
 // the broker's error (the subscription is then not made) or ErrClosed.
 func (h *Hub) Subscribe(ctx context.Context, conn *websocket.Conn, topic string) error {
-	if err := checkTopic(topic); err != nil {
-		return err
-	}
-	c, err := h.client(conn)
+	c, t, err := h.join(ctx, conn, topic)
 	if err != nil {
 		return err
 	}
-	t := h.acquire(topic)
 	defer h.release(t)
-	if err := h.ensureBrokerLocked(ctx, t); err != nil {
-		return err
-	}
 	t.mu.Lock()
 	if _, ok := t.subs[c]; !ok {
 		t.subs[c] = &sub{after: t.lastOffsetLocked()}
@@ -177,18 +188,11 @@ func (h *Hub) Subscribe(ctx context.Context, conn *websocket.Conn, topic string)
 // a *GapError (errors.Is ErrGap). Other errors are ErrBadTopic, ErrClosed
 // and the broker's, and then conn is not subscribed.
 func (h *Hub) Resume(ctx context.Context, conn *websocket.Conn, topic string, since Position) error {
-	if err := checkTopic(topic); err != nil {
-		return err
-	}
-	c, err := h.client(conn)
+	c, t, err := h.join(ctx, conn, topic)
 	if err != nil {
 		return err
 	}
-	t := h.acquire(topic)
 	defer h.release(t)
-	if err := h.ensureBrokerLocked(ctx, t); err != nil {
-		return err
-	}
 	// t.mu is held across the history fetch: no live publication of the
 	// topic is queued meanwhile, so the replay and the live stream meet.
 	t.mu.Lock()
