@@ -192,8 +192,8 @@ func isNetError(err error) bool {
 // the bound.
 var closeTimeout = newDurationVar(5 * time.Second)
 
-// closeNetConn closes the network connection once, stops keepalive, wakes
-// every waiting writer, returns pooled compression state and runs the close
+// closeNetConn closes the network connection once, closes Done's channel,
+// stops keepalive, wakes every waiting writer, returns pooled compression state and runs the close
 // hooks. Later calls return net.ErrClosed.
 func (c *Conn) closeNetConn() error {
 	err := net.ErrClosed
@@ -202,6 +202,10 @@ func (c *Conn) closeNetConn() error {
 		c.wakeMu.Lock()
 		if c.closeTimer != nil {
 			c.closeTimer.Stop()
+		}
+		c.netClosed = true
+		if c.doneCh != nil {
+			close(c.doneCh)
 		}
 		c.wakeMu.Unlock()
 		if c.keepalive != nil {

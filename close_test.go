@@ -228,3 +228,45 @@ func TestPeerClosesTCP(t *testing.T) {
 	_, _, err = sc.ReadMessage()
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
+
+// TestDone: Done's channel stays open while the connection is, and is
+// closed by Close and by the peer's closing handshake; a read that fails
+// because the peer vanished leaves it to the application's Close. A Done
+// called after the close returns a closed channel.
+func TestDone(t *testing.T) {
+	isClosed := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	t.Run("Close", func(t *testing.T) {
+		sc, cc := connPair(t)
+		done := sc.Done()
+		assert.False(t, isClosed(done), "open connection")
+		go func() { _, _, _ = cc.ReadMessage() }()
+		require.NoError(t, sc.Close())
+		assert.True(t, isClosed(done))
+		assert.True(t, isClosed(sc.Done()), "Done after the close")
+	})
+	t.Run("peer closes", func(t *testing.T) {
+		sc, cc := connPair(t)
+		done := sc.Done()
+		errc := echoServer(sc)
+		require.NoError(t, cc.Close())
+		waitErr(t, errc)
+		within(t, done, 5*time.Second, "Done after the peer's close")
+	})
+	t.Run("read fails", func(t *testing.T) {
+		sc, cc := connPair(t)
+		done := sc.Done()
+		errc := echoServer(sc)
+		require.NoError(t, cc.NetConn().Close())
+		assert.True(t, IsCloseError(waitErr(t, errc), CloseAbnormalClosure))
+		assert.False(t, isClosed(done), "a failed read leaves the close to the application")
+		require.NoError(t, sc.Close())
+		assert.True(t, isClosed(done))
+	})
+}

@@ -158,7 +158,10 @@ type Conn struct {
 	// readDoneCh is closed once the reader has ended (a close frame or an
 	// error); made on first use (readDone), as most connections never wait
 	// for it; readEnded records the end for a channel made later.
-	readDoneCh   chan struct{} // guarded by wakeMu
+	readDoneCh chan struct{} // guarded by wakeMu
+	// doneCh is closed once the network connection is closed (Done);
+	// made on first use, netClosed records the close for one made later.
+	doneCh       chan struct{} // guarded by wakeMu
 	waiters      atomic.Int32  // goroutines that may wait on wake
 	inHandler    atomic.Bool   // the reader is running a ping, pong or close handler
 	closeTimer   *time.Timer   // guarded by wakeMu: closes conn at a deferred Close's deadline
@@ -172,6 +175,7 @@ type Conn struct {
 	// Write coalescing (coalesce.go). moreInput is set by the reader;
 	// co is guarded by frameMu.
 	coalesce  bool
+	netClosed bool        // guarded by wakeMu, here beside coalesce to fill padding: see doneCh
 	moreInput atomic.Bool // the reader holds the peer's next frame already
 	hasPend   atomic.Bool // co holds bytes
 	// deadlineReset is set when a context's end moved conn's write
@@ -368,4 +372,24 @@ func (c *Conn) readDone() <-chan struct{} {
 		}
 	}
 	return c.readDoneCh
+}
+
+// Done returns a channel that is closed once this package has closed the
+// network connection: by Close, at the end of the closing handshake, when
+// a protocol violation or a failed write failed the connection, by
+// keepalive, by Upgrader.Shutdown, or when an Upgrader.Handler function
+// returned. A read that fails because the peer's connection ended does not
+// close it: the application still calls Close, as after any failed read.
+// Done lets a goroutine that does not read, such as a writer fed from a
+// queue, learn that the connection is gone. It is safe for concurrent use.
+func (c *Conn) Done() <-chan struct{} {
+	c.wakeMu.Lock()
+	defer c.wakeMu.Unlock()
+	if c.doneCh == nil {
+		c.doneCh = make(chan struct{})
+		if c.netClosed {
+			close(c.doneCh)
+		}
+	}
+	return c.doneCh
 }

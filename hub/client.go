@@ -147,12 +147,20 @@ func (c *client) take(buf []entry) (_ []entry, closing, stopped bool) {
 }
 
 // writeLoop writes queued messages in order until the client is stopped,
-// closed, or a write fails; then it removes the client from the hub.
+// closed, a write fails or the connection is closed (Conn.Done, for an
+// application that did not call Leave); then it removes the client from
+// the hub.
 func (c *client) writeLoop() {
 	defer c.flushDone()
 	var batch []entry
 	for {
-		<-c.wake
+		select {
+		case <-c.wake:
+		case <-c.conn.Done():
+			// Closed without Leave: nothing more can be written.
+			c.h.remove(c)
+			return
+		}
 		var closing, stopped bool
 		batch, closing, stopped = c.take(batch)
 		switch {

@@ -330,8 +330,10 @@ func (h *Hub) attach(c *client, topic string) {
 // writer, discarding what is still queued. It does not close conn. Call it
 // when the connection's read loop ends; it may wait for the broker (an
 // unsubscribe over the network), within WriteTimeout.
-// The hub calls it itself when a write fails or a slow consumer is
-// dropped. Leaving twice, or a conn the hub does not know, does nothing.
+// The hub calls it itself when a write fails, a slow consumer is dropped,
+// or conn was closed (Conn.Done), so a connection the application forgot
+// to Leave is forgotten once it is closed. Leaving twice, or a conn the
+// hub does not know, does nothing.
 func (h *Hub) Leave(conn *websocket.Conn) {
 	h.mu.Lock()
 	c := h.clients[conn]

@@ -271,3 +271,35 @@ func TestCloseFlushesQueue(t *testing.T) {
 		t.Fatal("Close did not return")
 	}
 }
+
+// TestClosedWithoutLeave: a connection whose handler returns without
+// Leave (Upgrader.Handler then closes it) is forgotten by the hub, its
+// writer goroutine ended, without any publication to notice it.
+func TestClosedWithoutLeave(t *testing.T) {
+	h, err := hub.New(hub.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = h.Close() })
+	var up websocket.Upgrader
+	srv := httptest.NewServer(up.Handler(func(c *websocket.Conn) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if h.Subscribe(ctx, c, "quiet") != nil {
+			return
+		}
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				return // no Leave
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return h.Stats().Connections == 1 }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, c.Close())
+	assert.Eventually(t, func() bool { return h.Stats().Connections == 0 }, 5*time.Second, 10*time.Millisecond,
+		"the closed connection is still in the hub")
+	n, err := h.Presence(context.Background(), "quiet")
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}
