@@ -203,10 +203,7 @@ func (c *Conn) closeNetConn() error {
 		if c.closeTimer != nil {
 			c.closeTimer.Stop()
 		}
-		c.netClosed = true
-		if c.doneCh != nil {
-			close(c.doneCh)
-		}
+		c.closed.fireLocked()
 		c.wakeMu.Unlock()
 		if c.keepalive != nil {
 			c.keepalive.stop()

@@ -140,9 +140,8 @@ type Conn struct {
 	appliedWriteNs int64 // guarded by frameMu: deadline last set on conn
 	writeBufSize   int
 	hdrBuf         [frame.MaxHeaderSize]byte // guarded by frameMu
-	// Two flags placed after hdrBuf, where they fill padding.
+	// isServer is placed after hdrBuf, where it fills padding.
 	isServer        bool
-	readEnded       bool // guarded by wakeMu: the reader has ended (see readDoneCh)
 	writePool       BufferPool
 	compressEnabled atomic.Bool
 	compressLevel   atomic.Int32
@@ -155,13 +154,10 @@ type Conn struct {
 	// deadline changed, the write side ended, the read lock came free.
 	wakeMu sync.Mutex
 	wake   chan struct{} // guarded by wakeMu
-	// readDoneCh is closed once the reader has ended (a close frame or an
-	// error); made on first use (readDone), as most connections never wait
-	// for it; readEnded records the end for a channel made later.
-	readDoneCh chan struct{} // guarded by wakeMu
-	// doneCh is closed once the network connection is closed (Done);
-	// made on first use, netClosed records the close for one made later.
-	doneCh       chan struct{} // guarded by wakeMu
+	// readEnd fires once the reader has ended (a close frame or an error;
+	// readDone), closed fires once the network connection is closed (Done).
+	readEnd      signal        // guarded by wakeMu
+	closed       signal        // guarded by wakeMu
 	waiters      atomic.Int32  // goroutines that may wait on wake
 	inHandler    atomic.Bool   // the reader is running a ping, pong or close handler
 	closeTimer   *time.Timer   // guarded by wakeMu: closes conn at a deferred Close's deadline
@@ -175,7 +171,6 @@ type Conn struct {
 	// Write coalescing (coalesce.go). moreInput is set by the reader;
 	// co is guarded by frameMu.
 	coalesce  bool
-	netClosed bool        // guarded by wakeMu, here beside coalesce to fill padding: see doneCh
 	moreInput atomic.Bool // the reader holds the peer's next frame already
 	hasPend   atomic.Bool // co holds bytes
 	// deadlineReset is set when a context's end moved conn's write
@@ -365,13 +360,7 @@ func (c *Conn) unlockRead() {
 func (c *Conn) readDone() <-chan struct{} {
 	c.wakeMu.Lock()
 	defer c.wakeMu.Unlock()
-	if c.readDoneCh == nil {
-		c.readDoneCh = make(chan struct{})
-		if c.readEnded {
-			close(c.readDoneCh)
-		}
-	}
-	return c.readDoneCh
+	return c.readEnd.waitLocked()
 }
 
 // Done returns a channel that is closed once this package has closed the
@@ -385,11 +374,35 @@ func (c *Conn) readDone() <-chan struct{} {
 func (c *Conn) Done() <-chan struct{} {
 	c.wakeMu.Lock()
 	defer c.wakeMu.Unlock()
-	if c.doneCh == nil {
-		c.doneCh = make(chan struct{})
-		if c.netClosed {
-			close(c.doneCh)
+	return c.closed.waitLocked()
+}
+
+// signal is an event that happens once, for goroutines to wait on: its
+// channel is made only when somebody waits, as most connections never
+// need it. The lock that guards it (wakeMu) is held for both methods.
+type signal struct {
+	ch    chan struct{}
+	fired bool
+}
+
+// waitLocked returns a channel that is closed once fireLocked was called.
+func (s *signal) waitLocked() <-chan struct{} {
+	if s.ch == nil {
+		s.ch = make(chan struct{})
+		if s.fired {
+			close(s.ch)
 		}
 	}
-	return c.doneCh
+	return s.ch
+}
+
+// fireLocked makes the event happen; later calls do nothing.
+func (s *signal) fireLocked() {
+	if s.fired {
+		return
+	}
+	s.fired = true
+	if s.ch != nil {
+		close(s.ch)
+	}
 }

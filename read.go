@@ -368,12 +368,7 @@ func (c *Conn) setReadErrLocked(err error) error {
 	}
 	c.br.free()
 	c.wakeMu.Lock()
-	if !c.readEnded {
-		c.readEnded = true
-		if c.readDoneCh != nil {
-			close(c.readDoneCh)
-		}
-	}
+	c.readEnd.fireLocked()
 	c.wakeMu.Unlock()
 	return c.readErr
 }
