@@ -46,18 +46,11 @@ var gobwasDeflate = wsflate.Helper{
 func gobwasBroadcast(opts Options) http.Handler {
 	var clients hub[*gobwasClient]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var ext wsflate.Extension
-		var u ws.HTTPUpgrader
-		if opts.Compress {
-			ext.Parameters = wsflate.DefaultParameters
-			u.Negotiate = ext.Negotiate
-		}
-		conn, rw, _, err := u.Upgrade(r, w)
+		conn, rw, compress, err := gobwasUpgrade(w, r, opts.Compress)
 		if err != nil {
 			return
 		}
 		defer func() { _ = conn.Close() }()
-		_, compress := ext.Accepted()
 		me := &gobwasClient{conn: conn, compress: compress}
 		clients.add(me)
 		defer clients.remove(me)

@@ -18,24 +18,36 @@ import (
 // wsutil + wsflate streaming loop documented by the library.
 func gobwasHandler(opts Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// wsflate.Extension is per-upgrade state, so it lives per request.
-		var ext wsflate.Extension
-		var u ws.HTTPUpgrader
-		if opts.Compress {
-			ext.Parameters = wsflate.DefaultParameters
-			u.Negotiate = ext.Negotiate
-		}
-		conn, rw, _, err := u.Upgrade(r, w)
+		conn, rw, compress, err := gobwasUpgrade(w, r, opts.Compress)
 		if err != nil {
 			return
 		}
 		defer func() { _ = conn.Close() }()
-		if _, ok := ext.Accepted(); ok {
+		if compress {
 			gobwasDeflateLoop(conn, rw.Reader, opts.MaxMessage)
 			return
 		}
 		gobwasFrameLoop(rw, opts.MaxMessage)
 	})
+}
+
+// gobwasUpgrade upgrades r with ws.HTTPUpgrader, offering permessage-deflate
+// (wsflate's default parameters) when offerDeflate is set, and reports
+// whether it was negotiated.
+func gobwasUpgrade(w http.ResponseWriter, r *http.Request, offerDeflate bool) (net.Conn, *bufio.ReadWriter, bool, error) {
+	// wsflate.Extension is per-upgrade state, so it lives per request.
+	var ext wsflate.Extension
+	var u ws.HTTPUpgrader
+	if offerDeflate {
+		ext.Parameters = wsflate.DefaultParameters
+		u.Negotiate = ext.Negotiate
+	}
+	conn, rw, _, err := u.Upgrade(r, w)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	_, compress := ext.Accepted()
+	return conn, rw, compress, nil
 }
 
 // gobwasFrameLoop echoes frame by frame, reusing one payload buffer.
