@@ -189,9 +189,11 @@ func TestReadLimitAllocation(t *testing.T) {
 	slack := int64(64 << 10)
 	if raceEnabled {
 		// sync.Pool drops items at random under the race detector: the
-		// decompressor's state (about 44 KiB with compress/flate) may be
-		// allocated anew for the measured message.
-		slack += 64 << 10
+		// inflater (about 50 KiB with klauspost/compress, its 32 KiB
+		// history included) and the 4 KiB read buffer may be allocated
+		// anew for the measured message. The tight bound is checked
+		// without -race by scripts/test.sh's allocation guards.
+		slack += 96 << 10
 	}
 	quarters := func(limit int) []int { return []int{limit / 4, limit / 4, limit / 4, limit / 4} }
 	cases := []readLimitCase{

@@ -218,7 +218,7 @@ for mod in "${modules[@]}"; do
 done
 
 section "allocation guards (no -race: sync.Pool drops items under the race detector)"
-run "go test -run Allocs (.)" go test -count=1 -run 'Allocs' ./...
+run "go test -run 'Allocs|Allocation' (.)" go test -count=1 -run 'Allocs|Allocation' ./...
 
 if [ "$QUICK" = 1 ]; then
 	section "fuzzing: skipped (WSUP_QUICK=1)"

@@ -8,8 +8,9 @@ import (
 
 // window keeps the last size bytes written to it: the inflated output a
 // peer may refer back to, or the plaintext a Compressor uses as its
-// dictionary. Its buffer grows with what was written (in doubling steps,
-// capped at size), so a connection that exchanged little keeps little;
+// dictionary. Its buffer grows with what was written (doubling while it
+// is at most an eighth of size, then straight to size), so a connection
+// that exchanged little keeps little;
 // once size bytes were written it is a ring of exactly size bytes.
 type window struct {
 	size int
@@ -59,13 +60,19 @@ func (w *window) write(p []byte) {
 	}
 }
 
-// grow makes room for need bytes (need <= size), doubling the capacity but
-// never beyond size.
+// grow makes room for need bytes (need <= size): it doubles the capacity
+// while the result is at most size/8, and beyond that allocates size. So
+// filling a window from empty allocates at most size/4 + size in all (40
+// KiB for 32 KiB; doubling all the way would be 64 KiB), which matters
+// because the read limit's allocation bound has to cover it.
 func (w *window) grow(need int) {
 	if need <= cap(w.buf) {
 		return
 	}
-	c := min(w.size, max(need, 2*cap(w.buf), minWindowAlloc))
+	c := max(need, 2*cap(w.buf), minWindowAlloc)
+	if c > w.size/8 {
+		c = w.size
+	}
 	nb := make([]byte, len(w.buf), c)
 	copy(nb, w.buf)
 	w.buf = nb
