@@ -133,3 +133,50 @@ func BenchmarkConnMemory(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecompress inflates one 16 KiB JSON message per op (compressed
+// at level 1, as the server's default sends it), from a source that is not
+// one of the reader types klauspost/compress special-cases, as a
+// connection's frame source is not.
+func BenchmarkDecompress(b *testing.B) {
+	msgs := benchSession()
+	for _, takeover := range []bool{false, true} {
+		b.Run(fmt.Sprintf("takeover=%t", takeover), func(b *testing.B) {
+			c := NewCompressor(flate.BestSpeed, 15, takeover)
+			defer c.Release()
+			wires := make([][]byte, len(msgs))
+			for i, msg := range msgs {
+				w, err := c.Compress(nil, msg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				wires[i] = w
+			}
+			d := NewDecompressor(takeover, 15)
+			defer d.Release()
+			src := &opaqueReader{}
+			buf := make([]byte, 32<<10)
+			b.SetBytes(16 << 10)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				src.r.Reset(wires[i%len(wires)])
+				d.Reset(src)
+				for {
+					_, err := d.Read(buf)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// opaqueReader hides a bytes.Reader's type, as a frame source would.
+type opaqueReader struct{ r bytes.Reader }
+
+func (o *opaqueReader) Read(p []byte) (int, error) { return o.r.Read(p) }

@@ -127,7 +127,7 @@ func (d *Decompressor) Read(p []byte) (int, error) {
 		if d.takeover {
 			dict = d.win.bytes()
 		}
-		_ = d.f.fr.Reset(&d.f.in, dict)
+		_ = d.f.fr.Reset(d.f.in.reader(), dict)
 		if n > 0 {
 			return n, nil
 		}

@@ -1,6 +1,9 @@
 package deflate
 
-import "io"
+import (
+	"bufio"
+	"io"
+)
 
 // inflateTail follows the payload of every message given to flate: the
 // 0x00 0x00 0xff 0xff removed by the sender (RFC 7692 section 7.2.2), then a
@@ -10,94 +13,76 @@ var inflateTail = [...]byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff
 // maxEmptyReads bounds consecutive (0, nil) reads from a source.
 const maxEmptyReads = 100
 
-// input is the flate.Reader the inflater reads: the message source, buffered,
-// followed by inflateTail. Because it implements io.ByteReader, flate reads
-// no byte beyond the end of the DEFLATE data it decodes, which lets the
-// Decompressor tell where the stream stopped.
+// inputBufferSize is the read-ahead of the buffered reader flate decodes
+// from, and so the most compressed bytes taken from the source before the
+// inflated output is read.
+const inputBufferSize = 4096
+
+// input is what the inflater reads: the message source followed by
+// inflateTail, through a bufio.Reader. flate decodes a *bufio.Reader with
+// direct calls (klauspost/compress special-cases the type); any other
+// io.ByteReader costs an interface call per compressed byte. The buffer
+// reads ahead, so bytes past the end of a DEFLATE stream may be in it:
+// sourceLeft accounts for them.
 type input struct {
 	src    io.Reader
 	srcErr error // error from src other than io.EOF, once seen
 	srcEOF bool
-	r, w   int // unread source bytes are buf[r:w]
-	tail   int // bytes of inflateTail delivered
-	buf    [4096]byte
+	tail   int // bytes of inflateTail delivered to br
+	br     bufio.Reader
 }
+
+// reader returns the reader flate decodes.
+func (in *input) reader() *bufio.Reader { return &in.br }
 
 func (in *input) reset(src io.Reader) {
 	in.src = src
 	in.srcErr = nil
 	in.srcEOF = src == nil
-	in.r, in.w = 0, 0
 	in.tail = 0
+	if src == nil {
+		in.br.Reset(nil)
+		return
+	}
+	if in.br.Size() != inputBufferSize {
+		in.br = *bufio.NewReaderSize(in, inputBufferSize)
+		return
+	}
+	in.br.Reset(in)
 }
 
-// fill refills buf from src. It returns a source error, which is also kept
-// in srcErr. At the end of src it sets srcEOF and leaves buf empty.
-func (in *input) fill() error {
-	if in.srcErr != nil {
-		return in.srcErr
-	}
-	for i := 0; i < maxEmptyReads; i++ {
-		n, err := in.src.Read(in.buf[:])
-		in.r, in.w = 0, n
-		if err == io.EOF {
-			in.srcEOF = true
-			return nil
-		}
-		if err != nil {
-			in.srcErr = err
-			if n > 0 {
-				return nil // deliver the data first; fill reports err next time
-			}
-			return err
-		}
-		if n > 0 {
-			return nil
-		}
-	}
-	in.srcErr = io.ErrNoProgress
-	return in.srcErr
-}
-
-// ReadByte implements io.ByteReader.
-func (in *input) ReadByte() (byte, error) {
-	if in.r < in.w {
-		b := in.buf[in.r]
-		in.r++
-		return b, nil
-	}
-	for !in.srcEOF {
-		if err := in.fill(); err != nil {
-			return 0, err
-		}
-		if in.r < in.w {
-			b := in.buf[in.r]
-			in.r++
-			return b, nil
-		}
-	}
-	if in.tail < len(inflateTail) {
-		b := inflateTail[in.tail]
-		in.tail++
-		return b, nil
-	}
-	return 0, io.EOF
-}
-
-// Read implements io.Reader (flate uses it for stored blocks).
+// Read implements io.Reader for br: bytes from src, then inflateTail, then
+// io.EOF. A source error is returned (after any bytes that came with it)
+// and kept in srcErr.
 func (in *input) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	for in.r == in.w && !in.srcEOF {
-		if err := in.fill(); err != nil {
-			return 0, err
-		}
+	if in.srcErr != nil {
+		return 0, in.srcErr
 	}
-	if in.r < in.w {
-		n := copy(p, in.buf[in.r:in.w])
-		in.r += n
-		return n, nil
+	if !in.srcEOF {
+		for i := 0; i < maxEmptyReads; i++ {
+			n, err := in.src.Read(p)
+			if err == io.EOF {
+				in.srcEOF = true
+				if n > 0 {
+					return n, nil
+				}
+				break
+			}
+			if err != nil {
+				in.srcErr = err
+				return n, err
+			}
+			if n > 0 {
+				return n, nil
+			}
+		}
+		if !in.srcEOF {
+			in.srcErr = io.ErrNoProgress
+			return 0, in.srcErr
+		}
 	}
 	if in.tail < len(inflateTail) {
 		n := copy(p, inflateTail[in.tail:])
@@ -109,11 +94,20 @@ func (in *input) Read(p []byte) (int, error) {
 
 // sourceLeft reports whether unread source bytes remain, reading src if
 // needed to find out. It returns a source error if that read fails.
+//
+// The tail is delivered only after the source's end, and br holds the
+// last bytes delivered to it, so of br's buffered bytes the last in.tail
+// are the tail's and any before them the source's.
 func (in *input) sourceLeft() (bool, error) {
-	for in.r == in.w && !in.srcEOF {
-		if err := in.fill(); err != nil {
+	for {
+		if in.br.Buffered() > in.tail {
+			return true, nil
+		}
+		if in.srcEOF {
+			return false, nil
+		}
+		if _, err := in.br.Peek(1); err != nil && in.br.Buffered() == 0 {
 			return false, err
 		}
 	}
-	return in.r < in.w, nil
 }

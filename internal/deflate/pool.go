@@ -92,12 +92,14 @@ func getInflater(src io.Reader, dict []byte) *inflater {
 	f, ok := readerPool.Get().(*inflater)
 	if !ok {
 		f = new(inflater)
-		f.rd = flate.NewReader(&f.in)
+		f.in.reset(src)
+		f.rd = flate.NewReader(f.in.reader())
 		f.fr = f.rd.(flate.Resetter)
+	} else {
+		f.in.reset(src)
 	}
-	f.in.reset(src)
 	// Reset never fails: the error is for interface compatibility.
-	_ = f.fr.Reset(&f.in, dict)
+	_ = f.fr.Reset(f.in.reader(), dict)
 	return f
 }
 
@@ -105,6 +107,6 @@ func getInflater(src io.Reader, dict []byte) *inflater {
 // and dictionary.
 func putInflater(f *inflater) {
 	f.in.reset(nil)
-	_ = f.fr.Reset(&f.in, nil)
+	_ = f.fr.Reset(f.in.reader(), nil)
 	readerPool.Put(f)
 }
