@@ -9,7 +9,7 @@ import (
 // window keeps the last size bytes written to it: the inflated output a
 // peer may refer back to, or the plaintext a Compressor uses as its
 // dictionary. Its buffer grows with what was written (doubling while it
-// is at most an eighth of size, then straight to size), so a connection
+// is at most a quarter of size, then straight to size), so a connection
 // that exchanged little keeps little;
 // once size bytes were written it is a ring of exactly size bytes.
 type window struct {
@@ -61,16 +61,18 @@ func (w *window) write(p []byte) {
 }
 
 // grow makes room for need bytes (need <= size): it doubles the capacity
-// while the result is at most size/8, and beyond that allocates size. So
-// filling a window from empty allocates at most size/4 + size in all (40
-// KiB for 32 KiB; doubling all the way would be 64 KiB), which matters
-// because the read limit's allocation bound has to cover it.
+// while the result is at most size/4, and beyond that allocates size. So
+// filling a window from empty allocates at most size/2 + size in all (48
+// KiB for 32 KiB, 40 KiB when one message fills it in 4 KiB reads; doubling
+// all the way would be 64 KiB), which matters because the read limit's
+// allocation bound has to cover it, while a connection that sent a 1 KiB
+// message still keeps about 1 KiB.
 func (w *window) grow(need int) {
 	if need <= cap(w.buf) {
 		return
 	}
 	c := max(need, 2*cap(w.buf), minWindowAlloc)
-	if c > w.size/8 {
+	if c > w.size/4 {
 		c = w.size
 	}
 	nb := make([]byte, len(w.buf), c)
