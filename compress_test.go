@@ -283,9 +283,7 @@ func TestServerRequiresClientNoContextTakeover(t *testing.T) {
 			require.NoError(t, err)
 			defer c.Close()
 			assert.Equal(t, require_, strings.Contains(hresp.Header.Get("Sec-WebSocket-Extensions"), "client_no_context_takeover"))
-			// Small enough that two of them stay below an eighth of the
-			// window, where it grows only as far as it is written.
-			msg := jsonLike(1000)
+			msg := jsonLike(4000)
 			for range 2 {
 				require.NoError(t, c.WriteMessage(TextMessage, msg))
 				_, got, err := c.ReadMessage()
