@@ -1,10 +1,13 @@
 package bench
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -188,4 +191,50 @@ func TestCompareSmoke(t *testing.T) {
 	assert.Contains(t, table, "| bcast | server CPU µs/delivery |")
 	assert.NotContains(t, table, "fail")
 	assert.Equal(t, 1+1+2+2+3+1+2+3, strings.Count(table, "\n"), "header, separator and one line per metric row")
+}
+
+// TestIdleEchoFirst: with EchoFirst an uncompressed idle workload echoes
+// once on every connection before the server's memory is read (the heap
+// probe sees every echo done), and reads the heap before and after.
+func TestIdleEchoFirst(t *testing.T) {
+	var echoed atomic.Int64
+	var mu sync.Mutex
+	var seen []int64 // echoes done at each heap probe
+	up := websocket.Upgrader{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer func() { _ = c.Close() }()
+		for {
+			mt, p, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := c.WriteMessage(mt, p); err != nil {
+				return
+			}
+			echoed.Add(1)
+		}
+	})
+	mux.HandleFunc(loadgen.HeapPath, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, echoed.Load())
+		mu.Unlock()
+		_, _ = io.WriteString(w, "1048576\n")
+	})
+	w := tiny("idle", loadgen.Idle, loadgen.PayloadText, 32, 10, 1, false)
+	res, err := loadgen.Run(t.Context(), loadgen.Config{
+		Addr: serve(t, mux), Workload: w, Settle: 20 * time.Millisecond,
+		IOTimeout: 30 * time.Second, HeapPath: loadgen.HeapPath, EchoFirst: true,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, int64(w.Conns), res.TotalMessages, "one echo per connection")
+	assert.Zero(t, res.Mismatches)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []int64{0, int64(w.Conns)}, seen, "heap read before dialing and after every echo")
+	assert.Equal(t, int64(1024), res.HeapAfterKiB)
 }

@@ -11,14 +11,16 @@ import (
 // server's RSS, then proves every connection is still served by one verified
 // echo each.
 //
-// A compressed workload measures connections that have been used: every
-// connection first exchanges one compressed echo, then sits idle for Settle
-// before the server's memory is read; with cfg.HeapPath the server's live Go
-// heap is read too, and MemPerConnKiB is the larger of the two growths.
+// A compressed workload (or any with cfg.EchoFirst) measures connections
+// that have been used: every connection first exchanges one echo, then sits
+// idle for Settle before the server's memory is read; with cfg.HeapPath the
+// server's live Go heap is read too, and MemPerConnKiB is the larger of the
+// two growths.
 func runIdle(ctx context.Context, cfg Config) (Result, error) {
 	w := cfg.Workload
 	res := Result{Workload: w.Name, IdleConns: w.Conns, Compressed: w.Compress}
-	heap := w.Compress && cfg.HeapPath != ""
+	echoFirst := w.Compress || cfg.EchoFirst
+	heap := echoFirst && cfg.HeapPath != ""
 	var err error
 	if heap {
 		if res.HeapBeforeKiB, err = serverHeapKiB(ctx, cfg.Addr, cfg.HeapPath, cfg.IOTimeout); err != nil {
@@ -41,6 +43,8 @@ func runIdle(ctx context.Context, cfg Config) (Result, error) {
 				return Result{}, errNotNegotiated
 			}
 		}
+	}
+	if echoFirst {
 		if err := pingAll(ctx, cfg, conns, &res); err != nil {
 			return Result{}, err
 		}
@@ -61,7 +65,7 @@ func runIdle(ctx context.Context, cfg Config) (Result, error) {
 		res.RSSPerConnKiB = float64(res.RSSAfterKiB-res.RSSBeforeKiB) / float64(w.Conns)
 	}
 	res.MemPerConnKiB = max(res.RSSPerConnKiB, res.HeapPerConnKiB)
-	if !w.Compress {
+	if !echoFirst {
 		if err := pingAll(ctx, cfg, conns, &res); err != nil {
 			return Result{}, err
 		}

@@ -46,9 +46,15 @@ type Config struct {
 	// 1024).
 	DialConcurrency int
 	// HeapPath, when set, is a path on the server (the echoserver's
-	// HeapPath) answering its live Go heap; compressed Idle workloads then
-	// also report heap growth per connection.
+	// HeapPath) answering its live Go heap; compressed Idle workloads (and
+	// uncompressed ones with EchoFirst) then also report heap growth per
+	// connection.
 	HeapPath string
+	// EchoFirst makes an uncompressed Idle workload exchange one verified
+	// echo on every connection before the server's memory is read, as a
+	// compressed one always does, so the two can be compared: what a used
+	// connection keeps rather than a fresh one.
+	EchoFirst bool
 	// MinPerConn, when positive, keeps load workloads running past the
 	// measured window (for at most IOTimeout) until every connection has
 	// verified at least this many echoes. Tests use it to assert coverage

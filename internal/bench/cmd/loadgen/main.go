@@ -34,7 +34,8 @@ func run() int {
 	inflight := flag.Int("inflight", 1, "custom workload: messages in flight per connection")
 	compress := flag.Bool("compress", false, "custom workload: permessage-deflate")
 	takeover := flag.Bool("takeover", false, "custom workload: offer permessage-deflate with context takeover both ways")
-	heapPath := flag.String("heap-path", "", "compressed idle: also read the server's Go heap at this path (the echoserver serves "+loadgen.HeapPath+")")
+	heapPath := flag.String("heap-path", "", "compressed idle (or -echo-first): also read the server's Go heap at this path (the echoserver serves "+loadgen.HeapPath+")")
+	echoFirst := flag.Bool("echo-first", false, "idle: one echo on every connection before reading memory (compressed idle always does)")
 	warmup := flag.Duration("warmup", 250*time.Millisecond, "load before the measured window")
 	duration := flag.Duration("duration", time.Second, "measured window")
 	settle := flag.Duration("settle", time.Second, "idle: wait before reading RSS; broadcast: wait before the first round")
@@ -58,7 +59,7 @@ func run() int {
 	cfg := loadgen.Config{
 		Addr: *addr, Workload: w, Warmup: *warmup, Duration: *duration,
 		Settle: *settle, ServerPID: *pid, IOTimeout: *ioTimeout, MinPerConn: *minPerConn,
-		HeapPath: *heapPath,
+		HeapPath: *heapPath, EchoFirst: *echoFirst,
 	}
 	// Hard stop well past every configured phase.
 	limit := *warmup + *duration + *settle + 3**ioTimeout + 30*time.Second
