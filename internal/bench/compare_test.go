@@ -101,6 +101,17 @@ func TestEchoServersVerified(t *testing.T) {
 // so that MinPerConn's two verified echoes per connection guarantee that a
 // corrupted one was read, however slow the machine.
 func corruptingHandler(compress bool) http.Handler {
+	return gorillaEcho(compress, func(i int, p []byte) {
+		if i%2 == 1 {
+			p[len(p)/2] ^= 0x20
+		}
+	})
+}
+
+// gorillaEcho echoes every message with gorilla's ReadMessage and
+// WriteMessage, calling each with the message's index on its connection
+// and its payload (which each may change) before sending it back.
+func gorillaEcho(compress bool, each func(i int, p []byte)) http.Handler {
 	up := websocket.Upgrader{EnableCompression: compress}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
@@ -113,9 +124,7 @@ func corruptingHandler(compress bool) http.Handler {
 			if err != nil {
 				return
 			}
-			if i%2 == 1 {
-				p[len(p)/2] ^= 0x20
-			}
+			each(i, p)
 			if err := c.WriteMessage(mt, p); err != nil {
 				return
 			}
@@ -200,25 +209,10 @@ func TestIdleEchoFirst(t *testing.T) {
 	var echoed atomic.Int64
 	var mu sync.Mutex
 	var seen []int64 // echoes done at each heap probe
-	up := websocket.Upgrader{}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer func() { _ = c.Close() }()
-		for {
-			mt, p, err := c.ReadMessage()
-			if err != nil {
-				return
-			}
-			if err := c.WriteMessage(mt, p); err != nil {
-				return
-			}
-			echoed.Add(1)
-		}
-	})
+	// Counted before the echo goes back, so every echo the client has
+	// verified is counted.
+	mux.Handle("/", gorillaEcho(false, func(int, []byte) { echoed.Add(1) }))
 	mux.HandleFunc(loadgen.HeapPath, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		seen = append(seen, echoed.Load())

@@ -47,15 +47,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 					wireBytes += len(wire)
 					src.Reset(wire)
 					d.Reset(src)
-					for {
-						_, err := d.Read(buf)
-						if err == io.EOF {
-							break
-						}
-						if err != nil {
-							b.Fatal(err)
-						}
-					}
+					drain(b, d, buf)
 				}
 				b.ReportMetric(float64(wireBytes)/float64(b.N), "wire-B/msg")
 			})
@@ -162,17 +154,22 @@ func BenchmarkDecompress(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				src.r.Reset(wires[i%len(wires)])
 				d.Reset(src)
-				for {
-					_, err := d.Read(buf)
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
-				}
+				drain(b, d, buf)
 			}
 		})
+	}
+}
+
+// drain reads d's current message to io.EOF through buf.
+func drain(b *testing.B, d *Decompressor, buf []byte) {
+	for {
+		_, err := d.Read(buf)
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
