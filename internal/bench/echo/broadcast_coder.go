@@ -11,11 +11,7 @@ import (
 // Write per connection: the library has no prepared-message API, and Write
 // is safe for concurrent use.
 func coderBroadcast(opts Options) http.Handler {
-	mode := websocket.CompressionDisabled
-	if opts.Compress {
-		mode = websocket.CompressionNoContextTakeover
-	}
-	accept := &websocket.AcceptOptions{CompressionMode: mode}
+	accept := coderAcceptOptions(opts)
 	var clients hub[*websocket.Conn]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, accept)

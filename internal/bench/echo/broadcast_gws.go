@@ -38,15 +38,5 @@ func (b gwsBroadcaster) OnMessage(_ *gws.Conn, m *gws.Message) {
 // gwsBroadcast upgrades with gws.Upgrader and runs each connection's
 // ReadLoop.
 func gwsBroadcast(opts Options) http.Handler {
-	up := gws.NewUpgrader(gwsBroadcaster{clients: &hub[*gws.Conn]{}}, &gws.ServerOption{
-		ReadMaxPayloadSize: int(opts.MaxMessage),
-		PermessageDeflate:  gws.PermessageDeflate{Enabled: opts.Compress},
-	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := up.Upgrade(w, r)
-		if err != nil {
-			return
-		}
-		c.ReadLoop()
-	})
+	return gwsServe(gwsBroadcaster{clients: &hub[*gws.Conn]{}}, opts)
 }

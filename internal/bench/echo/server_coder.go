@@ -9,11 +9,7 @@ import (
 // coderHandler is the coder/websocket echo: Read / Write with the request
 // context, as in the library's documentation.
 func coderHandler(opts Options) http.Handler {
-	mode := websocket.CompressionDisabled
-	if opts.Compress {
-		mode = websocket.CompressionNoContextTakeover
-	}
-	accept := &websocket.AcceptOptions{CompressionMode: mode}
+	accept := coderAcceptOptions(opts)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, accept)
 		if err != nil {
@@ -32,4 +28,14 @@ func coderHandler(opts Options) http.Handler {
 			}
 		}
 	})
+}
+
+// coderAcceptOptions accepts with compression (without context takeover,
+// coder's recommended mode) when opts asks for it.
+func coderAcceptOptions(opts Options) *websocket.AcceptOptions {
+	mode := websocket.CompressionDisabled
+	if opts.Compress {
+		mode = websocket.CompressionNoContextTakeover
+	}
+	return &websocket.AcceptOptions{CompressionMode: mode}
 }

@@ -21,8 +21,13 @@ func (gwsEcho) OnMessage(c *gws.Conn, m *gws.Message) {
 }
 
 // gwsHandler upgrades with gws.Upgrader and runs the connection's ReadLoop.
-func gwsHandler(opts Options) http.Handler {
-	up := gws.NewUpgrader(gwsEcho{}, &gws.ServerOption{
+func gwsHandler(opts Options) http.Handler { return gwsServe(gwsEcho{}, opts) }
+
+// gwsServe upgrades with a gws.Upgrader calling events and runs each
+// connection's ReadLoop: the echo and the broadcast server differ only in
+// their event handler.
+func gwsServe(events gws.Event, opts Options) http.Handler {
+	up := gws.NewUpgrader(events, &gws.ServerOption{
 		ReadMaxPayloadSize: int(opts.MaxMessage),
 		PermessageDeflate:  gws.PermessageDeflate{Enabled: opts.Compress},
 	})
